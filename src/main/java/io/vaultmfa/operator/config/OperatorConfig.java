@@ -1,0 +1,230 @@
+package io.vaultmfa.operator.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * The operator's settings: defaults, then {@code operator.yaml} (nested keys), then environment
+ * variables. Every value is checked at start, and a bad one is reported with its key and
+ * variable.
+ */
+public final class OperatorConfig {
+
+  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
+
+  private final Map<Setting, String> values;
+
+  private OperatorConfig(Map<Setting, String> values) {
+    this.values = values;
+    validate();
+  }
+
+  /** Loads from the file (may be null or missing) and the environment. */
+  public static OperatorConfig load(Path file, Map<String, String> env) {
+    Map<Setting, String> v = new EnumMap<>(Setting.class);
+    for (Setting s : Setting.values()) {
+      if (s.defaultValue() != null) {
+        v.put(s, s.defaultValue());
+      }
+    }
+    if (file != null && Files.exists(file)) {
+      JsonNode root = readYaml(file);
+      for (Setting s : Setting.values()) {
+        JsonNode n = root;
+        for (String part : s.key().split("\\.")) {
+          n = n.path(part);
+        }
+        if (!n.isMissingNode() && !n.isNull()) {
+          if (n.isContainerNode()) {
+            throw new ConfigException(s.key() + " in " + file + " must be a single value");
+          }
+          v.put(s, n.asText());
+        }
+      }
+    }
+    for (Setting s : Setting.values()) {
+      String e = env.get(s.env());
+      if (e != null && !e.isEmpty()) {
+        v.put(s, e);
+      }
+    }
+    return new OperatorConfig(v);
+  }
+
+  public static OperatorConfig of(Map<Setting, String> values) {
+    Map<Setting, String> v = new EnumMap<>(Setting.class);
+    for (Setting s : Setting.values()) {
+      if (s.defaultValue() != null) {
+        v.put(s, s.defaultValue());
+      }
+    }
+    v.putAll(values);
+    return new OperatorConfig(v);
+  }
+
+  private static JsonNode readYaml(Path file) {
+    try {
+      JsonNode n = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
+      return n == null ? new ObjectMapper().createObjectNode() : n;
+    } catch (IOException e) {
+      throw new ConfigException("cannot read configuration file " + file + ": " + e.getMessage());
+    }
+  }
+
+  private void validate() {
+    for (Setting s : Setting.values()) {
+      if (s.defaultValue() == null && get(s).isEmpty()) {
+        throw new ConfigException(
+            "missing setting " + s.key() + " (environment " + s.env() + "): " + s.description());
+      }
+    }
+    duration(Setting.RESYNC_INTERVAL);
+    positiveInt(Setting.CONCURRENCY, 1);
+    positiveInt(Setting.METRICS_PORT, 0);
+    bool(Setting.SERVER_SIDE_APPLY);
+    uri(Setting.VAULT_ADDRESS);
+    if (!get(Setting.VAULT_PUBLIC_ADDRESS).isEmpty()) {
+      uri(Setting.VAULT_PUBLIC_ADDRESS);
+    }
+    if (!get(Setting.AWS_IAM_ENDPOINT).isEmpty()) {
+      uri(Setting.AWS_IAM_ENDPOINT);
+    }
+    if (!get(Setting.AWS_STS_ENDPOINT).isEmpty()) {
+      uri(Setting.AWS_STS_ENDPOINT);
+    }
+    String auth = get(Setting.VAULT_AUTH);
+    if (!auth.equals("token") && !auth.equals("kubernetes")) {
+      throw bad(Setting.VAULT_AUTH, auth, "must be token or kubernetes");
+    }
+    if (auth.equals("token")
+        && get(Setting.VAULT_TOKEN).isEmpty()
+        && get(Setting.VAULT_TOKEN_FILE).isEmpty()) {
+      throw new ConfigException("vault.auth is token but neither vault.token (VAULT_TOKEN) nor "
+          + "vault.tokenFile (VAULTMFA_VAULT_TOKEN_FILE) is set");
+    }
+    if (!get(Setting.VAULT_TOTP_MOUNT).matches(io.vaultmfa.operator.api.Rules.VAULT_MOUNT)) {
+      throw bad(Setting.VAULT_TOTP_MOUNT, get(Setting.VAULT_TOTP_MOUNT),
+          "must be a mount path such as totp or team/totp");
+    }
+    for (String ns : watchNamespaces()) {
+      if (!ns.matches(io.vaultmfa.operator.api.Rules.K8S_NAME)) {
+        throw bad(Setting.WATCH_NAMESPACES, ns, "is not a namespace name");
+      }
+    }
+  }
+
+  public String get(Setting s) {
+    return values.getOrDefault(s, "").trim();
+  }
+
+  public Optional<String> optional(Setting s) {
+    String v = get(s);
+    return v.isEmpty() ? Optional.empty() : Optional.of(v);
+  }
+
+  public String clusterId() {
+    return get(Setting.CLUSTER_ID);
+  }
+
+  public Set<String> watchNamespaces() {
+    return Arrays.stream(get(Setting.WATCH_NAMESPACES).split(","))
+        .map(String::trim)
+        .filter(s -> !s.isEmpty())
+        .collect(Collectors.toCollection(java.util.TreeSet::new));
+  }
+
+  /** The Vault address workloads are told to use. */
+  public String publicVaultAddress() {
+    return optional(Setting.VAULT_PUBLIC_ADDRESS).orElse(get(Setting.VAULT_ADDRESS));
+  }
+
+  public Duration resyncInterval() {
+    return duration(Setting.RESYNC_INTERVAL);
+  }
+
+  public int concurrency() {
+    return positiveInt(Setting.CONCURRENCY, 1);
+  }
+
+  public int metricsPort() {
+    return positiveInt(Setting.METRICS_PORT, 0);
+  }
+
+  public boolean serverSideApply() {
+    return bool(Setting.SERVER_SIDE_APPLY);
+  }
+
+  public URI uri(Setting s) {
+    try {
+      URI u = URI.create(get(s));
+      if (u.getScheme() == null || u.getHost() == null
+          || !(u.getScheme().equals("http") || u.getScheme().equals("https"))) {
+        throw bad(s, get(s), "must be an http or https URL");
+      }
+      return u;
+    } catch (IllegalArgumentException e) {
+      throw bad(s, get(s), "must be an http or https URL");
+    }
+  }
+
+  private Duration duration(Setting s) {
+    String v = get(s);
+    Matcher m = DURATION.matcher(v);
+    Duration d = Duration.ZERO;
+    int end = 0;
+    while (m.find() && m.start() == end) {
+      long n = Long.parseLong(m.group(1));
+      d = d.plus(switch (m.group(2)) {
+        case "ms" -> Duration.ofMillis(n);
+        case "s" -> Duration.ofSeconds(n);
+        case "m" -> Duration.ofMinutes(n);
+        default -> Duration.ofHours(n);
+      });
+      end = m.end();
+    }
+    if (v.isEmpty() || end != v.length() || d.isZero()) {
+      throw bad(s, v, "must be a duration such as 30s, 10m or 1h");
+    }
+    return d;
+  }
+
+  private int positiveInt(Setting s, int min) {
+    try {
+      int n = Integer.parseInt(get(s));
+      if (n < min) {
+        throw bad(s, get(s), "must be at least " + min);
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw bad(s, get(s), "must be a whole number");
+    }
+  }
+
+  private boolean bool(Setting s) {
+    String v = get(s);
+    if (!v.equals("true") && !v.equals("false")) {
+      throw bad(s, v, "must be true or false");
+    }
+    return Boolean.parseBoolean(v);
+  }
+
+  private static ConfigException bad(Setting s, String value, String rule) {
+    String shown = s == Setting.VAULT_TOKEN ? "(hidden)" : "'" + value + "'";
+    return new ConfigException(
+        "setting " + s.key() + " (environment " + s.env() + ") " + shown + " " + rule);
+  }
+}

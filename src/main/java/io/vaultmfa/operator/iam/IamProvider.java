@@ -1,0 +1,97 @@
+package io.vaultmfa.operator.iam;
+
+import io.vaultmfa.operator.metrics.OutsideCalls;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.core.retry.RetryMode;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.iam.IamClientBuilder;
+import software.amazon.awssdk.services.sts.StsClient;
+import software.amazon.awssdk.services.sts.StsClientBuilder;
+import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider;
+
+/**
+ * Builds the IAM gateway for a binding: the operator's own credentials, or a role the binding
+ * names, assumed through STS. Clients are built once per role and reused.
+ */
+public class IamProvider implements AutoCloseable {
+
+  /** How clients reach AWS (or an emulator). */
+  public record Settings(
+      Region region,
+      Optional<URI> iamEndpoint,
+      Optional<URI> stsEndpoint,
+      AwsCredentialsProvider credentials,
+      List<ExecutionInterceptor> interceptors) {
+
+    public static Settings defaults(String region, Optional<URI> iam, Optional<URI> sts) {
+      return new Settings(Region.of(region), iam, sts, DefaultCredentialsProvider.builder().build(),
+          List.of());
+    }
+  }
+
+  private final Settings settings;
+  private final OutsideCalls calls;
+  private final StsClient baseSts;
+  private final Map<String, Iam> byRole = new ConcurrentHashMap<>();
+
+  public IamProvider(Settings settings, OutsideCalls calls) {
+    this.settings = settings;
+    this.calls = calls;
+    this.baseSts = sts(settings.credentials());
+  }
+
+  public Iam forRole(Optional<String> roleArn) {
+    return byRole.computeIfAbsent(roleArn.orElse(""), this::build);
+  }
+
+  private Iam build(String role) {
+    AwsCredentialsProvider creds = settings.credentials();
+    if (!role.isEmpty()) {
+      creds = StsAssumeRoleCredentialsProvider.builder()
+          .stsClient(baseSts)
+          .refreshRequest(r -> r.roleArn(role).roleSessionName("vault-mfa-operator"))
+          .build();
+    }
+    IamClientBuilder b = IamClient.builder()
+        .region(Region.AWS_GLOBAL)
+        .credentialsProvider(creds)
+        .overrideConfiguration(override());
+    settings.iamEndpoint().ifPresent(b::endpointOverride);
+    return new Iam(b.build(), role.isEmpty() ? baseSts : sts(creds), calls);
+  }
+
+  private StsClient sts(AwsCredentialsProvider creds) {
+    StsClientBuilder b = StsClient.builder()
+        .region(settings.region())
+        .credentialsProvider(creds)
+        .overrideConfiguration(override());
+    settings.stsEndpoint().ifPresent(b::endpointOverride);
+    return b.build();
+  }
+
+  private ClientOverrideConfiguration override() {
+    // The SDK retries a failed call a few times within one reconcile; the operator's own
+    // backoff takes over after that, so the two do not multiply into long stalls.
+    return ClientOverrideConfiguration.builder()
+        .retryStrategy(RetryMode.STANDARD)
+        .apiCallTimeout(Duration.ofSeconds(30))
+        .apiCallAttemptTimeout(Duration.ofSeconds(10))
+        .executionInterceptors(settings.interceptors())
+        .build();
+  }
+
+  @Override
+  public void close() {
+    baseSts.close();
+  }
+}

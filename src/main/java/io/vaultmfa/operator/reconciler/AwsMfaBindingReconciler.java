@@ -1,0 +1,219 @@
+package io.vaultmfa.operator.reconciler;
+
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.vaultmfa.operator.api.AwsMfaBinding;
+import io.vaultmfa.operator.api.AwsMfaBindingStatus;
+import io.vaultmfa.operator.api.ConditionType;
+import io.vaultmfa.operator.api.Reason;
+import io.vaultmfa.operator.api.SpecValidator;
+import io.vaultmfa.operator.iam.IamProvider;
+import io.vaultmfa.operator.iam.IamUser;
+import io.vaultmfa.operator.outside.OutsideCallException;
+import io.vaultmfa.operator.vault.TotpEngine;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sequences the lifecycle of DESIGN.md section 3 for one binding: validate, user, device and
+ * Vault key, Secret, status. Each step lives in its own class; this one only orders them and
+ * turns their outcome into conditions.
+ */
+@ControllerConfiguration(
+    name = AwsMfaBindingReconciler.NAME,
+    finalizerName = AwsMfaBindingReconciler.FINALIZER)
+public class AwsMfaBindingReconciler
+    implements Reconciler<AwsMfaBinding>, Cleaner<AwsMfaBinding> {
+
+  public static final String NAME = "awsmfabinding";
+  public static final String FINALIZER = "vaultmfa.io/finalizer";
+  private static final Logger LOG = LoggerFactory.getLogger(AwsMfaBindingReconciler.class);
+
+  /** What the reconciler needs from the operator's configuration. */
+  public record Settings(
+      String clusterId, String defaultMount, String publicVaultAddress, Duration resync) {}
+
+  private final Settings settings;
+  private final IamProvider iam;
+  private final TotpEngine vault;
+  private final Clock clock;
+  private final UserStep userStep = new UserStep();
+  private final DeviceStep deviceStep;
+  private final Cleanup cleanup;
+  private volatile EventRecorder events;
+  private volatile SecretStep secretStep;
+
+  public AwsMfaBindingReconciler(
+      Settings settings, IamProvider iam, TotpEngine vault, Clock clock,
+      DeviceStep.Sleeper sleeper) {
+    this.settings = settings;
+    this.iam = iam;
+    this.vault = vault;
+    this.clock = clock;
+    this.deviceStep = new DeviceStep(vault, clock, sleeper);
+    this.cleanup = new Cleanup(vault);
+  }
+
+  public AwsMfaBindingReconciler(Settings settings, IamProvider iam, TotpEngine vault) {
+    this(settings, iam, vault, Clock.systemUTC(), t -> {
+      long ms = t.toEpochMilli() - System.currentTimeMillis();
+      if (ms > 0) {
+        Thread.sleep(ms);
+      }
+    });
+  }
+
+  @Override
+  public List<EventSource<?, AwsMfaBinding>> prepareEventSources(
+      EventSourceContext<AwsMfaBinding> context) {
+    var secrets = new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(Secret.class, AwsMfaBinding.class)
+            .withLabelSelector(SecretStep.MANAGED_BY_LABEL + "=" + SecretStep.MANAGED_BY)
+            .build(),
+        context);
+    return List.of(secrets);
+  }
+
+  @Override
+  public UpdateControl<AwsMfaBinding> reconcile(
+      AwsMfaBinding binding, Context<AwsMfaBinding> context) {
+    init(context);
+    String before = json(binding.getStatus());
+    Run run = start(binding);
+    List<String> problems = SpecValidator.problems(binding);
+    if (!problems.isEmpty()) {
+      throw new StepFailure(ConditionType.Ready, Reason.InvalidSpec, String.join("; ", problems));
+    }
+
+    Optional<IamUser> user = userStep.ensure(run);
+    if (user.isEmpty()) {
+      waitingForUser(run);
+      return finish(run, before).rescheduleAfter(retryWhileWaiting());
+    }
+
+    deviceStep.ensure(run, user.get());
+
+    secretStep.ensure(run, context.getSecondaryResources(Secret.class));
+
+    return finish(run, before);
+  }
+
+  @Override
+  public ErrorStatusUpdateControl<AwsMfaBinding> updateErrorStatus(
+      AwsMfaBinding binding, Context<AwsMfaBinding> context, Exception e) {
+    init(context);
+    StepFailure f = asStepFailure(e);
+    Run run = start(binding);
+    if (f.step() == ConditionType.Ready) {
+      for (ConditionType t : List.of(ConditionType.UserReady, ConditionType.DeviceEnrolled,
+          ConditionType.VaultKeyReady, ConditionType.SecretReady)) {
+        run.conditions().pending(t, f.reason(), "nothing is done while the spec is invalid");
+      }
+      run.conditions().failed(ConditionType.Ready, f.reason(), f.getMessage());
+    } else {
+      run.conditions().failed(f.step(), f.reason(), f.getMessage());
+      run.conditions().summarise();
+    }
+    binding.getStatus().setObservedGeneration(binding.getMetadata().getGeneration());
+    LOG.info("{}: {} ({})", run.ref(), f.getMessage(), f.reason());
+    run.events().warning(binding,
+        f.reason() == Reason.InvalidSpec ? EventReason.InvalidSpec : EventReason.ReconcileFailed,
+        f.getMessage());
+    ErrorStatusUpdateControl<AwsMfaBinding> control =
+        ErrorStatusUpdateControl.patchStatus(binding);
+    if (f.terminal()) {
+      // Retrying cannot help until the spec changes; a resync still looks again later.
+      return control.withNoRetry().rescheduleAfter(settings.resync());
+    }
+    return control;
+  }
+
+  @Override
+  public DeleteControl cleanup(AwsMfaBinding binding, Context<AwsMfaBinding> context) {
+    init(context);
+    Run run = start(binding);
+    if (!SpecValidator.problems(binding).isEmpty()) {
+      LOG.info("{}: spec is invalid, so nothing was created outside; removing the finalizer",
+          run.ref());
+      return DeleteControl.defaultDelete();
+    }
+    cleanup.run(run);
+    return DeleteControl.defaultDelete();
+  }
+
+  private Run start(AwsMfaBinding binding) {
+    if (binding.getStatus() == null) {
+      binding.setStatus(new AwsMfaBindingStatus());
+    }
+    Desired desired = Desired.of(binding, settings.defaultMount(), settings.clusterId());
+    Conditions conditions = new Conditions(
+        binding.getStatus(), binding.getMetadata().getGeneration(), clock);
+    return new Run(binding, desired, iam.forRole(desired.roleArn()), conditions, events);
+  }
+
+  private void waitingForUser(Run run) {
+    run.conditions().pending(ConditionType.DeviceEnrolled, Reason.WaitingForUser,
+        "waiting for IAM user " + run.desired().userName());
+    run.conditions().pending(ConditionType.VaultKeyReady, Reason.WaitingForDevice,
+        "waiting for the MFA device");
+    run.conditions().pending(ConditionType.SecretReady, Reason.WaitingForDevice,
+        "waiting for the MFA device");
+  }
+
+  private UpdateControl<AwsMfaBinding> finish(Run run, String before) {
+    run.conditions().summarise();
+    AwsMfaBinding binding = run.binding();
+    binding.getStatus().setObservedGeneration(binding.getMetadata().getGeneration());
+    if (json(binding.getStatus()).equals(before)) {
+      return UpdateControl.noUpdate();
+    }
+    return UpdateControl.patchStatus(binding);
+  }
+
+  private Duration retryWhileWaiting() {
+    Duration oneMinute = Duration.ofMinutes(1);
+    return settings.resync().compareTo(oneMinute) < 0 ? settings.resync() : oneMinute;
+  }
+
+  private static StepFailure asStepFailure(Exception e) {
+    if (e instanceof StepFailure f) {
+      return f;
+    }
+    if (e instanceof OutsideCallException o) {
+      return StepFailure.of(ConditionType.Ready, o);
+    }
+    LOG.warn("unexpected failure", e);
+    return new StepFailure(ConditionType.Ready, Reason.Reconciling,
+        "unexpected failure: " + e.getClass().getSimpleName(), e);
+  }
+
+  private static String json(AwsMfaBindingStatus s) {
+    return s == null ? "" : Serialization.asJson(s);
+  }
+
+  private void init(Context<AwsMfaBinding> context) {
+    if (events == null) {
+      synchronized (this) {
+        if (events == null) {
+          secretStep = new SecretStep(context.getClient(), settings.publicVaultAddress());
+          events = new EventRecorder(context.getClient(), clock);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,101 @@
+package io.vaultmfa.operator.reconciler;
+
+import io.vaultmfa.operator.api.DeletionPolicy;
+import io.vaultmfa.operator.iam.Iam;
+import io.vaultmfa.operator.iam.IamUser;
+import io.vaultmfa.operator.iam.MfaDevice;
+import io.vaultmfa.operator.outside.OutsideCallException;
+import io.vaultmfa.operator.vault.TotpEngine;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Step 7: undo what the binding made, in the order real IAM requires (case K08): deactivate
+ * the device, delete it, delete the Vault key, detach the policies it attached, delete the
+ * user if it created it. Each step treats "already gone" as done, so a crash between steps
+ * converges on the next run. Only objects tagged with this binding's uid and cluster id are
+ * touched (I4).
+ */
+final class Cleanup {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Cleanup.class);
+
+  private final TotpEngine vault;
+
+  Cleanup(TotpEngine vault) {
+    this.vault = vault;
+  }
+
+  void run(Run run) {
+    Desired d = run.desired();
+    if (d.deletionPolicy() == DeletionPolicy.Retain) {
+      LOG.info("{}: deletionPolicy Retain, leaving IAM and Vault as they are", run.ref());
+      run.events().normal(run.binding(), EventReason.Retained,
+          "deletionPolicy is Retain: IAM user, MFA device and Vault key are kept");
+      return;
+    }
+    Iam iam = run.iam();
+    try {
+      Optional<IamUser> user = iam.findUser(d.userName());
+      Set<String> serials = ownedDevices(run, user.isPresent());
+      for (String serial : serials) {
+        if (user.isPresent()) {
+          iam.deactivateDevice(d.userName(), serial);
+        }
+        iam.deleteVirtualDevice(serial);
+        run.events().normal(run.binding(), EventReason.DeviceDeleted,
+            "Deactivated and deleted MFA device " + serial);
+      }
+      if (!serials.isEmpty() || run.status().getSerialNumber() != null) {
+        vault.deleteKey(d.mount(), d.keyName());
+        run.events().normal(run.binding(), EventReason.VaultKeyDeleted,
+            "Deleted Vault key " + d.mount() + "/keys/" + d.keyName());
+      }
+      if (user.isPresent()) {
+        List<String> attached = run.status().getAttachedPolicyArns();
+        if (attached != null) {
+          for (String arn : attached) {
+            iam.detachPolicy(d.userName(), arn);
+          }
+        }
+        if (d.ownership().owns(user.get().tags())) {
+          iam.deleteUser(d.userName());
+          run.events().normal(run.binding(), EventReason.UserDeleted,
+              "Deleted IAM user " + user.get().arn());
+        }
+      }
+      LOG.info("{}: cleaned up IAM and Vault", run.ref());
+    } catch (OutsideCallException e) {
+      run.events().warning(run.binding(), EventReason.CleanupFailed, e.getMessage());
+      throw e;
+    }
+  }
+
+  /**
+   * This binding's devices: enabled on the user and tagged with its uid, the serial in status,
+   * and unassigned leftovers of its name and tags.
+   */
+  private Set<String> ownedDevices(Run run, boolean userExists) {
+    Desired d = run.desired();
+    Iam iam = run.iam();
+    Set<String> serials = new LinkedHashSet<>();
+    if (userExists) {
+      for (MfaDevice m : iam.enabledDevices(d.userName())) {
+        if (m.serialNumber().equals(run.status().getSerialNumber())
+            || (m.isVirtual() && d.ownership().owns(iam.deviceTags(m.serialNumber())))) {
+          serials.add(m.serialNumber());
+        }
+      }
+    }
+    for (String serial : iam.unassignedDevices(d.devicePath(), d.deviceName())) {
+      if (d.ownership().owns(iam.deviceTags(serial))) {
+        serials.add(serial);
+      }
+    }
+    return serials;
+  }
+}

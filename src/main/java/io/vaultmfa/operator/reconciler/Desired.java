@@ -1,0 +1,61 @@
+package io.vaultmfa.operator.reconciler;
+
+import io.vaultmfa.operator.api.AwsMfaBinding;
+import io.vaultmfa.operator.api.AwsMfaBindingSpec;
+import io.vaultmfa.operator.api.DeletionPolicy;
+import io.vaultmfa.operator.iam.Ownership;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** A binding's spec with every default filled in: the names the steps act on. */
+record Desired(
+    String userName,
+    boolean createUser,
+    String userPath,
+    List<String> policyArns,
+    Map<String, String> userTags,
+    String deviceName,
+    String devicePath,
+    String mount,
+    String keyName,
+    String issuer,
+    String secretName,
+    DeletionPolicy deletionPolicy,
+    Optional<String> roleArn,
+    Ownership ownership) {
+
+  static Desired of(AwsMfaBinding b, String defaultMount, String clusterId) {
+    AwsMfaBindingSpec s = b.getSpec();
+    String ns = b.getMetadata().getNamespace();
+    String name = b.getMetadata().getName();
+    String userName = s.getIamUser().getName();
+    var device = s.getMfaDevice();
+    var vault = s.getVault();
+    return new Desired(
+        userName,
+        !Boolean.FALSE.equals(s.getIamUser().getCreate()),
+        orDefault(s.getIamUser().getPath(), "/"),
+        s.getIamUser().getManagedPolicyArns() == null
+            ? List.of()
+            : List.copyOf(s.getIamUser().getManagedPolicyArns()),
+        s.getIamUser().getTags() == null ? Map.of() : Map.copyOf(s.getIamUser().getTags()),
+        device == null ? userName : orDefault(device.getName(), userName),
+        device == null ? "/" : orDefault(device.getPath(), "/"),
+        vault == null ? defaultMount : orDefault(vault.getMount(), defaultMount),
+        vault == null ? ns + "." + name : orDefault(vault.getKeyName(), ns + "." + name),
+        vault == null ? "Amazon Web Services" : orDefault(vault.getIssuer(), "Amazon Web Services"),
+        orDefault(s.getSecretName(), name + "-mfa"),
+        s.getDeletionPolicy() == null ? DeletionPolicy.Delete : s.getDeletionPolicy(),
+        Optional.ofNullable(s.getAws()).map(a -> a.getRoleArn()).filter(r -> !r.isEmpty()),
+        new Ownership(clusterId, b.getMetadata().getUid(), ns + "/" + name));
+  }
+
+  String codePath() {
+    return mount + "/code/" + keyName;
+  }
+
+  private static String orDefault(String v, String d) {
+    return v == null || v.isEmpty() ? d : v;
+  }
+}

@@ -1,0 +1,85 @@
+package io.vaultmfa.operator.reconciler;
+
+import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Emits core/v1 Events on bindings. The same reason and message for the same object is sent at
+ * most once per {@link #QUIET} period, so that a binding stuck in a retry loop does not flood
+ * the namespace. An Event that cannot be written is logged and dropped: it never fails a
+ * reconcile.
+ */
+final class EventRecorder {
+
+  static final Duration QUIET = Duration.ofMinutes(10);
+  private static final Logger LOG = LoggerFactory.getLogger(EventRecorder.class);
+  private static final String COMPONENT = "vault-mfa-operator";
+
+  private final KubernetesClient client;
+  private final Clock clock;
+  private final Map<String, Instant> recent = new ConcurrentHashMap<>();
+
+  EventRecorder(KubernetesClient client, Clock clock) {
+    this.client = client;
+    this.clock = clock;
+  }
+
+  void normal(HasMetadata on, EventReason reason, String message) {
+    emit(on, reason, message);
+  }
+
+  void warning(HasMetadata on, EventReason reason, String message) {
+    emit(on, reason, message);
+  }
+
+  private void emit(HasMetadata on, EventReason reason, String message) {
+    Instant now = Instant.now(clock);
+    String key = on.getMetadata().getUid() + "|" + reason + "|" + message;
+    Instant last = recent.get(key);
+    if (last != null && Duration.between(last, now).compareTo(QUIET) < 0) {
+      return;
+    }
+    recent.put(key, now);
+    if (recent.size() > 10_000) {
+      recent.entrySet().removeIf(e -> Duration.between(e.getValue(), now).compareTo(QUIET) > 0);
+    }
+    String ns = on.getMetadata().getNamespace();
+    try {
+      client.v1().events().inNamespace(ns).resource(new EventBuilder()
+          .withNewMetadata()
+          .withName(on.getMetadata().getName() + "." + UUID.randomUUID().toString().substring(0, 8))
+          .withNamespace(ns)
+          .endMetadata()
+          .withInvolvedObject(new ObjectReferenceBuilder()
+              .withApiVersion(on.getApiVersion())
+              .withKind(on.getKind())
+              .withName(on.getMetadata().getName())
+              .withNamespace(ns)
+              .withUid(on.getMetadata().getUid())
+              .withResourceVersion(on.getMetadata().getResourceVersion())
+              .build())
+          .withType(reason.type())
+          .withReason(reason.name())
+          .withMessage(message)
+          .withFirstTimestamp(now.toString())
+          .withLastTimestamp(now.toString())
+          .withCount(1)
+          .withNewSource(COMPONENT, null)
+          .withReportingComponent(COMPONENT)
+          .build()).create();
+    } catch (RuntimeException e) {
+      LOG.debug("cannot write Event {} on {}/{}: {}", reason, ns, on.getMetadata().getName(),
+          e.getMessage());
+    }
+  }
+}

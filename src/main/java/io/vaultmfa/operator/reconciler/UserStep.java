@@ -1,0 +1,88 @@
+package io.vaultmfa.operator.reconciler;
+
+import io.vaultmfa.operator.api.ConditionType;
+import io.vaultmfa.operator.api.Reason;
+import io.vaultmfa.operator.iam.IamUser;
+import io.vaultmfa.operator.outside.OutsideCallException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Step 2: the IAM user exists (created or adopted) and carries the listed policies. */
+final class UserStep {
+
+  private static final Logger LOG = LoggerFactory.getLogger(UserStep.class);
+
+  /** The user, or empty when it is missing and may not be created (the binding waits). */
+  Optional<IamUser> ensure(Run run) {
+    Desired d = run.desired();
+    IamUser user;
+    try {
+      Optional<IamUser> found = run.iam().findUser(d.userName());
+      if (found.isEmpty() && !d.createUser()) {
+        run.conditions().failed(ConditionType.UserReady, Reason.UserNotFound,
+            "IAM user " + d.userName() + " does not exist and spec.iamUser.create is false");
+        return Optional.empty();
+      }
+      if (found.isEmpty()) {
+        Map<String, String> tags = new LinkedHashMap<>(d.userTags());
+        tags.putAll(d.ownership().tags());
+        user = run.iam().createUser(d.userName(), d.userPath(), tags);
+        LOG.info("created IAM user {}", user.arn());
+        run.events().normal(run.binding(), EventReason.UserCreated,
+            "Created IAM user " + user.arn());
+      } else {
+        user = found.get();
+      }
+      run.status().setAccountId(run.iam().accountId());
+      run.status().setUserArn(user.arn());
+      reconcilePolicies(run, user.name());
+    } catch (OutsideCallException e) {
+      throw StepFailure.of(ConditionType.UserReady, e);
+    }
+    boolean created = d.ownership().owns(user.tags());
+    run.conditions().ok(ConditionType.UserReady,
+        created ? Reason.UserCreated : Reason.UserAdopted,
+        (created ? "IAM user " + user.arn() + " created by this binding"
+            : "IAM user " + user.arn() + " adopted; it is kept when the binding is deleted"));
+    return Optional.of(user);
+  }
+
+  /**
+   * Attaches the listed policies and detaches those this binding attached earlier and no longer
+   * lists. Policies attached by anyone else are left alone.
+   */
+  private void reconcilePolicies(Run run, String user) {
+    List<String> wanted = run.desired().policyArns();
+    List<String> ours = run.status().getAttachedPolicyArns() == null
+        ? new ArrayList<>() : new ArrayList<>(run.status().getAttachedPolicyArns());
+    if (wanted.isEmpty() && ours.isEmpty()) {
+      return;
+    }
+    List<String> current = run.iam().attachedPolicies(user);
+    try {
+      for (String arn : wanted) {
+        if (!current.contains(arn)) {
+          run.iam().attachPolicy(user, arn);
+          ours.add(arn);
+          run.events().normal(run.binding(), EventReason.PolicyAttached,
+              "Attached policy " + arn + " to IAM user " + user);
+        }
+      }
+      for (String arn : List.copyOf(ours)) {
+        if (!wanted.contains(arn)) {
+          run.iam().detachPolicy(user, arn);
+          ours.remove(arn);
+          run.events().normal(run.binding(), EventReason.PolicyDetached,
+              "Detached policy " + arn + " from IAM user " + user);
+        }
+      }
+    } finally {
+      run.status().setAttachedPolicyArns(ours.isEmpty() ? null : List.copyOf(ours));
+    }
+  }
+}

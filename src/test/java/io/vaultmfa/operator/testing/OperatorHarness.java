@@ -1,0 +1,245 @@
+package io.vaultmfa.operator.testing;
+
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.javaoperatorsdk.operator.Operator;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vaultmfa.operator.Main;
+import io.vaultmfa.operator.api.AwsMfaBinding;
+import io.vaultmfa.operator.api.AwsMfaBindingSpec;
+import io.vaultmfa.operator.api.IamUserSpec;
+import io.vaultmfa.operator.api.VaultSpec;
+import io.vaultmfa.operator.config.OperatorConfig;
+import io.vaultmfa.operator.config.Setting;
+import io.vaultmfa.operator.iam.IamProvider;
+import io.vaultmfa.operator.metrics.OutsideCalls;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.iam.IamClient;
+
+/**
+ * The operator under test, in this JVM, against real OpenBao and moto processes and fabric8's
+ * mock API server in CRUD mode. One per test class; {@link #close()} stops everything.
+ */
+public final class OperatorHarness implements AutoCloseable {
+
+  public static final String CLUSTER_ID = "test-cluster";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final StaticCredentialsProvider CREDS =
+      StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing"));
+
+  public final OpenBaoServer bao;
+  public final MotoServer moto;
+  public final KubernetesMockServer api;
+  public final KubernetesClient client;
+  public final SeedCapture iamBoundary = new SeedCapture();
+  public final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+  public final OutsideCalls calls = new OutsideCalls(meters);
+  public final LogCapture logs = LogCapture.install();
+  public final IamClient iam;
+  private final HttpClient http = HttpClient.newHttpClient();
+  private Operator operator;
+
+  private OperatorHarness(OpenBaoServer bao, MotoServer moto) {
+    this.bao = bao;
+    this.moto = moto;
+    this.api = new KubernetesMockServer(
+        new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(),
+        false);
+    api.init();
+    this.client = api.createClient();
+    this.iam = IamClient.builder()
+        .region(Region.AWS_GLOBAL)
+        .endpointOverride(moto.endpoint())
+        .credentialsProvider(CREDS)
+        .build();
+  }
+
+  /** Starts OpenBao, moto, the mock API server and the operator with default settings. */
+  public static OperatorHarness start() {
+    return start(Map.of());
+  }
+
+  public static OperatorHarness start(Map<Setting, String> overrides) {
+    OpenBaoServer bao = OpenBaoServer.start();
+    MotoServer moto;
+    try {
+      moto = MotoServer.start();
+    } catch (RuntimeException e) {
+      bao.close();
+      throw e;
+    }
+    OperatorHarness h = new OperatorHarness(bao, moto);
+    h.startOperator(overrides);
+    return h;
+  }
+
+  public void startOperator(Map<Setting, String> overrides) {
+    Map<Setting, String> s = new HashMap<>();
+    s.put(Setting.CLUSTER_ID, CLUSTER_ID);
+    s.put(Setting.VAULT_ADDRESS, bao.address());
+    s.put(Setting.VAULT_TOKEN, bao.token());
+    s.put(Setting.RESYNC_INTERVAL, "10m");
+    s.put(Setting.METRICS_PORT, "0");
+    // fabric8's mock server has partial support for server-side apply (kubernetes-client #5337).
+    s.put(Setting.SERVER_SIDE_APPLY, "false");
+    s.putAll(overrides);
+    OperatorConfig config = OperatorConfig.of(s);
+    IamProvider.Settings aws = new IamProvider.Settings(
+        Region.US_EAST_1, Optional.of(moto.endpoint()), Optional.of(moto.endpoint()), CREDS,
+        List.of(iamBoundary));
+    operator = Main.start(config, client, meters, aws);
+  }
+
+  public void stopOperator() {
+    if (operator != null) {
+      operator.stop();
+      operator = null;
+    }
+  }
+
+  // ---- fixtures
+
+  public static AwsMfaBinding binding(String namespace, String name, String user) {
+    AwsMfaBinding b = new AwsMfaBinding();
+    b.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
+    AwsMfaBindingSpec spec = new AwsMfaBindingSpec();
+    IamUserSpec u = new IamUserSpec();
+    u.setName(user);
+    spec.setIamUser(u);
+    spec.setVault(new VaultSpec());
+    b.setSpec(spec);
+    return b;
+  }
+
+  public AwsMfaBinding apply(AwsMfaBinding b) {
+    return client.resource(b).create();
+  }
+
+  public AwsMfaBinding get(String ns, String name) {
+    return client.resources(AwsMfaBinding.class).inNamespace(ns).withName(name).get();
+  }
+
+  public Optional<Condition> condition(String ns, String name, String type) {
+    AwsMfaBinding b = get(ns, name);
+    if (b == null || b.getStatus() == null) {
+      return Optional.empty();
+    }
+    return b.getStatus().getConditions().stream().filter(c -> type.equals(c.getType()))
+        .findFirst();
+  }
+
+  public AwsMfaBinding awaitReady(String ns, String name) {
+    awaitCondition(ns, name, "Ready", "True", null);
+    return get(ns, name);
+  }
+
+  public Condition awaitCondition(String ns, String name, String type, String status,
+      String reason) {
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+        .until(() -> condition(ns, name, type)
+            .filter(c -> status.equals(c.getStatus()))
+            .filter(c -> reason == null || reason.equals(c.getReason()))
+            .isPresent());
+    return condition(ns, name, type).orElseThrow();
+  }
+
+  public void delete(String ns, String name) {
+    client.resources(AwsMfaBinding.class).inNamespace(ns).withName(name).delete();
+  }
+
+  public void awaitGone(String ns, String name) {
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+        .until(() -> get(ns, name) == null);
+  }
+
+  public Secret secret(String ns, String name) {
+    return client.secrets().inNamespace(ns).withName(name).get();
+  }
+
+  public List<Event> events(String ns) {
+    return client.v1().events().inNamespace(ns).list().getItems();
+  }
+
+  // ---- Vault, as a person with the root token sees it
+
+  /** GET on the Vault API; empty on 404. */
+  public Optional<JsonNode> vaultRead(String path) {
+    try {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+              URI.create(bao.address() + "/v1/" + path))
+          .header("X-Vault-Token", bao.token()).GET().build(),
+          HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() == 404 || r.statusCode() == 400) {
+        return Optional.empty();
+      }
+      return Optional.of(JSON.readTree(r.body()).path("data"));
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public String vaultCode(String mount, String key) {
+    return vaultRead(mount + "/code/" + key).orElseThrow().path("code").asText();
+  }
+
+  // ---- hygiene
+
+  /**
+   * Everything a person or a log pipeline could see: the operator's logs, Events, every
+   * binding's status and every Secret. Fails if any seed IAM issued appears there.
+   */
+  public void assertNoSeedLeaked() {
+    List<String> seeds = new ArrayList<>(iamBoundary.allSeeds());
+    SeedHygiene.assertNoSeed("the operator's logs", logs.all(), seeds);
+    SeedHygiene.assertNoSeed("Events",
+        Serialization.asJson(client.v1().events().inAnyNamespace().list()), seeds);
+    SeedHygiene.assertNoSeed("binding status",
+        Serialization.asJson(client.resources(AwsMfaBinding.class).inAnyNamespace().list()),
+        seeds);
+    SeedHygiene.assertNoSeed("Secrets",
+        Serialization.asJson(client.secrets().inAnyNamespace().list()), seeds);
+    SeedHygiene.assertNoSeed("metrics", meters.getMetersAsString(), seeds);
+  }
+
+  @Override
+  public void close() {
+    try {
+      stopOperator();
+    } finally {
+      logs.uninstall();
+      client.close();
+      api.destroy();
+      iam.close();
+      moto.close();
+      bao.close();
+    }
+  }
+}

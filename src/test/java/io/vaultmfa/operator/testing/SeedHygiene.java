@@ -1,0 +1,32 @@
+package io.vaultmfa.operator.testing;
+
+import static org.assertj.core.api.Assertions.fail;
+
+import java.util.Collection;
+import java.util.Locale;
+
+/**
+ * Fails when any seed appears in a text, in any case, with or without Base32 padding or
+ * whitespace between its characters. The failure message names where, never the seed.
+ */
+public final class SeedHygiene {
+
+  private SeedHygiene() {}
+
+  public static void assertNoSeed(String where, String text, Collection<String> seeds) {
+    if (text == null || text.isEmpty()) {
+      return;
+    }
+    String haystack = squash(text);
+    for (String seed : seeds) {
+      String needle = squash(seed).replace("=", "");
+      if (needle.length() >= 16 && haystack.contains(needle)) {
+        fail("a device seed appears in " + where);
+      }
+    }
+  }
+
+  private static String squash(String s) {
+    return s.replaceAll("\\s+", "").toUpperCase(Locale.ROOT);
+  }
+}
