@@ -218,7 +218,7 @@ final class DeviceStep {
    * Enables with the codes of the previous and the current window, so enrolment never waits.
    * If IAM refuses them, waits once for the next window and sends a fresh pair.
    */
-  private void enable(Iam iam, String user, String serial, Seed seed) {
+  void enable(Iam iam, String user, String serial, Seed seed) {
     long now = clock.instant().getEpochSecond();
     String previous = seed.codeAt(now - PERIOD);
     String current = seed.codeAt(now);
