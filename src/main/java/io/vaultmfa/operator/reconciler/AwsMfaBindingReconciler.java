@@ -95,7 +95,10 @@ public class AwsMfaBindingReconciler
     init(context);
     String before = json(binding.getStatus());
     Run run = start(binding);
-    List<String> problems = SpecValidator.problems(binding);
+    List<String> problems = new java.util.ArrayList<>(SpecValidator.problems(binding));
+    if (problems.isEmpty()) {
+      problems.addAll(changedAfterEnrolment(run));
+    }
     if (!problems.isEmpty()) {
       throw new StepFailure(ConditionType.Ready, Reason.InvalidSpec, String.join("; ", problems));
     }
@@ -119,11 +122,13 @@ public class AwsMfaBindingReconciler
     init(context);
     StepFailure f = asStepFailure(e);
     Run run = start(binding);
-    if (f.step() == ConditionType.Ready) {
+    if (f.reason() == Reason.InvalidSpec) {
       for (ConditionType t : List.of(ConditionType.UserReady, ConditionType.DeviceEnrolled,
           ConditionType.VaultKeyReady, ConditionType.SecretReady)) {
         run.conditions().pending(t, f.reason(), "nothing is done while the spec is invalid");
       }
+      run.conditions().failed(ConditionType.Ready, f.reason(), f.getMessage());
+    } else if (f.step() == ConditionType.Ready) {
       run.conditions().failed(ConditionType.Ready, f.reason(), f.getMessage());
     } else {
       run.conditions().failed(f.step(), f.reason(), f.getMessage());
@@ -154,6 +159,29 @@ public class AwsMfaBindingReconciler
     }
     cleanup.run(run);
     return DeleteControl.defaultDelete();
+  }
+
+  /**
+   * The CRD's CEL rules make the names immutable; this catches the same change on API servers
+   * that do not run them, before anything is created under a second name.
+   */
+  private static List<String> changedAfterEnrolment(Run run) {
+    AwsMfaBindingStatus st = run.status();
+    Desired d = run.desired();
+    List<String> p = new java.util.ArrayList<>();
+    if (st.getUserArn() != null && !st.getUserArn().endsWith("/" + d.userName())) {
+      p.add("spec.iamUser.name: is immutable (enrolled as " + st.getUserArn() + ")");
+    }
+    if (st.getSerialNumber() != null
+        && !st.getSerialNumber().endsWith(":mfa" + d.devicePath() + d.deviceName())) {
+      p.add("spec.mfaDevice: name and path are immutable (enrolled as "
+          + st.getSerialNumber() + ")");
+    }
+    if (st.getVaultCodePath() != null && !st.getVaultCodePath().equals(d.codePath())) {
+      p.add("spec.vault: mount and keyName are immutable (enrolled at "
+          + st.getVaultCodePath() + ")");
+    }
+    return p;
   }
 
   private Run start(AwsMfaBinding binding) {
@@ -191,11 +219,18 @@ public class AwsMfaBindingReconciler
   }
 
   private static StepFailure asStepFailure(Exception e) {
-    if (e instanceof StepFailure f) {
-      return f;
-    }
-    if (e instanceof OutsideCallException o) {
-      return StepFailure.of(ConditionType.Ready, o);
+    // The framework hands the failure over wrapped in its own exception.
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof StepFailure f) {
+        return f;
+      }
+      if (t instanceof OutsideCallException o) {
+        return StepFailure.of(ConditionType.Ready, o);
+      }
+      if (t instanceof io.fabric8.kubernetes.client.KubernetesClientException k) {
+        return new StepFailure(ConditionType.Ready, Reason.KubernetesError,
+            "cannot update the binding: HTTP " + k.getCode(), k);
+      }
     }
     LOG.warn("unexpected failure", e);
     return new StepFailure(ConditionType.Ready, Reason.Reconciling,
