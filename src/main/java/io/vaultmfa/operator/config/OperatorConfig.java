@@ -80,8 +80,14 @@ public final class OperatorConfig {
     try {
       JsonNode n = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
       return n == null ? new ObjectMapper().createObjectNode() : n;
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      // Never e.getMessage(): SnakeYAML quotes the offending line, which may hold vault.token.
+      com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
+      throw new ConfigException("configuration file " + file + " is not valid YAML"
+          + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
     } catch (IOException e) {
-      throw new ConfigException("cannot read configuration file " + file + ": " + e.getMessage());
+      throw new ConfigException("cannot read configuration file " + file + ": "
+          + e.getClass().getSimpleName());
     }
   }
 
@@ -95,6 +101,9 @@ public final class OperatorConfig {
     duration(Setting.RESYNC_INTERVAL);
     positiveInt(Setting.CONCURRENCY, 1);
     positiveInt(Setting.METRICS_PORT, 0);
+    if (metricsPort() > 65535) {
+      throw bad(Setting.METRICS_PORT, get(Setting.METRICS_PORT), "must be at most 65535");
+    }
     bool(Setting.SERVER_SIDE_APPLY);
     uri(Setting.VAULT_ADDRESS);
     if (!get(Setting.VAULT_PUBLIC_ADDRESS).isEmpty()) {
@@ -121,7 +130,7 @@ public final class OperatorConfig {
           "must be a mount path such as totp or team/totp");
     }
     for (String ns : watchNamespaces()) {
-      if (!ns.matches(io.vaultmfa.operator.api.Rules.K8S_NAME)) {
+      if (ns.length() > 63 || !ns.matches("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")) {
         throw bad(Setting.WATCH_NAMESPACES, ns, "is not a namespace name");
       }
     }
@@ -186,15 +195,19 @@ public final class OperatorConfig {
     Matcher m = DURATION.matcher(v);
     Duration d = Duration.ZERO;
     int end = 0;
-    while (m.find() && m.start() == end) {
-      long n = Long.parseLong(m.group(1));
-      d = d.plus(switch (m.group(2)) {
-        case "ms" -> Duration.ofMillis(n);
-        case "s" -> Duration.ofSeconds(n);
-        case "m" -> Duration.ofMinutes(n);
-        default -> Duration.ofHours(n);
-      });
-      end = m.end();
+    try {
+      while (m.find() && m.start() == end) {
+        long n = Long.parseLong(m.group(1));
+        d = d.plus(switch (m.group(2)) {
+          case "ms" -> Duration.ofMillis(n);
+          case "s" -> Duration.ofSeconds(n);
+          case "m" -> Duration.ofMinutes(n);
+          default -> Duration.ofHours(n);
+        });
+        end = m.end();
+      }
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw bad(s, v, "is too large for a duration");
     }
     if (v.isEmpty() || end != v.length() || d.isZero()) {
       throw bad(s, v, "must be a duration such as 30s, 10m or 1h");

@@ -24,7 +24,7 @@ final class AwsErrors {
       Set.of("EntityAlreadyExists", "ConcurrentModification", "DeleteConflict", "LimitExceeded");
   private static final Set<String> INVALID =
       Set.of("InvalidInput", "ValidationError", "MalformedPolicyDocument",
-          "InvalidAuthenticationCode", "EntityTemporarilyUnmodifiable");
+          "InvalidAuthenticationCode");
 
   private AwsErrors() {}
 
@@ -49,19 +49,25 @@ final class AwsErrors {
     if (code.equals("NoSuchEntity")) {
       return Outcome.NOT_FOUND;
     }
-    if (THROTTLING.contains(code) || status == 429) {
+    if (THROTTLING.contains(code)) {
       return Outcome.THROTTLED;
     }
-    if (DENIED.contains(code) || status == 403) {
+    if (DENIED.contains(code)) {
       return Outcome.DENIED;
     }
-    if (CONFLICT.contains(code) || status == 409) {
+    if (CONFLICT.contains(code)) {
       return Outcome.CONFLICT;
     }
-    if (INVALID.contains(code) || status == 400) {
+    if (INVALID.contains(code)) {
       return Outcome.INVALID;
     }
-    return Outcome.RETRYABLE;
+    return switch (status) {
+      case 429 -> Outcome.THROTTLED;
+      case 401, 403 -> Outcome.DENIED;
+      case 409 -> Outcome.CONFLICT;
+      case 400 -> Outcome.INVALID;
+      default -> Outcome.RETRYABLE;
+    };
   }
 
   private static String firstLine(String s) {

@@ -92,8 +92,7 @@ final class Conditions {
         return;
       }
       if (!TRUE.equals(c.get().getStatus())) {
-        set(ConditionType.Ready, FALSE, Reason.valueOf(c.get().getReason()),
-            c.get().getMessage());
+        set(ConditionType.Ready, FALSE, reasonOf(c.get()), c.get().getMessage());
         return;
       }
     }
@@ -103,6 +102,15 @@ final class Conditions {
 
   boolean isTrue(ConditionType type) {
     return status.condition(type).map(c -> TRUE.equals(c.getStatus())).orElse(false);
+  }
+
+  /** A reason written by another version of the operator may not be in this enum. */
+  private static Reason reasonOf(Condition c) {
+    try {
+      return Reason.valueOf(c.getReason());
+    } catch (IllegalArgumentException | NullPointerException e) {
+      return Reason.Reconciling;
+    }
   }
 
   private static int order(String type) {
