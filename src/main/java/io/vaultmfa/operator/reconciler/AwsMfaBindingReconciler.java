@@ -233,7 +233,7 @@ public class AwsMfaBindingReconciler
       }
     }
     LOG.warn("unexpected failure", e);
-    return new StepFailure(ConditionType.Ready, Reason.Reconciling,
+    return new StepFailure(ConditionType.Ready, Reason.InternalError,
         "unexpected failure: " + e.getClass().getSimpleName(), e);
   }
 

@@ -31,7 +31,7 @@ final class Cleanup {
   }
 
   void run(Run run) {
-    Desired d = run.desired();
+    Desired d = enrolledNames(run);
     if (d.deletionPolicy() == DeletionPolicy.Retain) {
       LOG.info("{}: deletionPolicy Retain, leaving IAM and Vault as they are", run.ref());
       run.events().normal(run.binding(), EventReason.Retained,
@@ -41,7 +41,7 @@ final class Cleanup {
     Iam iam = run.iam();
     try {
       Optional<IamUser> user = iam.findUser(d.userName());
-      Set<String> serials = ownedDevices(run, user.isPresent());
+      Set<String> serials = ownedDevices(run, d, user.isPresent());
       for (String serial : serials) {
         if (user.isPresent()) {
           iam.deactivateDevice(d.userName(), serial);
@@ -76,11 +76,33 @@ final class Cleanup {
   }
 
   /**
+   * The names the binding was enrolled under, from its status where recorded: on an API server
+   * that does not enforce the CRD's immutability rules the spec may name something else since.
+   */
+  private static Desired enrolledNames(Run run) {
+    Desired d = run.desired();
+    var st = run.status();
+    String user = d.userName();
+    if (st.getUserArn() != null && st.getUserArn().contains("/")) {
+      user = st.getUserArn().substring(st.getUserArn().lastIndexOf('/') + 1);
+    }
+    String mount = d.mount();
+    String key = d.keyName();
+    if (st.getVaultCodePath() != null && st.getVaultCodePath().contains("/code/")) {
+      int i = st.getVaultCodePath().lastIndexOf("/code/");
+      mount = st.getVaultCodePath().substring(0, i);
+      key = st.getVaultCodePath().substring(i + "/code/".length());
+    }
+    return new Desired(user, d.createUser(), d.userPath(), d.policyArns(), d.userTags(),
+        d.deviceName(), d.devicePath(), mount, key, d.issuer(), d.secretName(),
+        d.deletionPolicy(), d.roleArn(), d.ownership());
+  }
+
+  /**
    * This binding's devices: enabled on the user and tagged with its uid, the serial in status,
    * and unassigned leftovers of its name and tags.
    */
-  private Set<String> ownedDevices(Run run, boolean userExists) {
-    Desired d = run.desired();
+  private Set<String> ownedDevices(Run run, Desired d, boolean userExists) {
     Iam iam = run.iam();
     Set<String> serials = new LinkedHashSet<>();
     if (userExists) {

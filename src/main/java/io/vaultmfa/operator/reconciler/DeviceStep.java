@@ -154,6 +154,7 @@ final class DeviceStep {
     LOG.info("enabled MFA device {} on IAM user {}", device.serialNumber(), user.name());
     run.events().normal(run.binding(), EventReason.DeviceEnrolled,
         "Enabled MFA device " + device.serialNumber() + "; codes at " + d.codePath());
+    run.status().setEnabledAt(now.toString());
     recordEnrolled(run, device.serialNumber(), now);
   }
 

@@ -68,7 +68,9 @@ final class UserStep {
       for (String arn : wanted) {
         if (!current.contains(arn)) {
           run.iam().attachPolicy(user, arn);
-          ours.add(arn);
+          if (!ours.contains(arn)) {
+            ours.add(arn);
+          }
           run.events().normal(run.binding(), EventReason.PolicyAttached,
               "Attached policy " + arn + " to IAM user " + user);
         }
