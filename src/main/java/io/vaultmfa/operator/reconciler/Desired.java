@@ -3,6 +3,7 @@ package io.vaultmfa.operator.reconciler;
 import io.vaultmfa.operator.api.AwsMfaBinding;
 import io.vaultmfa.operator.api.AwsMfaBindingSpec;
 import io.vaultmfa.operator.api.DeletionPolicy;
+import io.vaultmfa.operator.api.IamUserSpec;
 import io.vaultmfa.operator.iam.Ownership;
 import java.util.List;
 import java.util.Map;
@@ -26,10 +27,15 @@ record Desired(
     Ownership ownership) {
 
   static Desired of(AwsMfaBinding b, String defaultMount, String clusterId) {
-    AwsMfaBindingSpec s = b.getSpec();
+    // An invalid spec may lack required parts; it is refused by SpecValidator, but the status
+    // is still written through a Desired, so fill in blanks rather than fail here.
+    AwsMfaBindingSpec s = b.getSpec() == null ? new AwsMfaBindingSpec() : b.getSpec();
+    if (s.getIamUser() == null) {
+      s = copyWithUser(s);
+    }
     String ns = b.getMetadata().getNamespace();
     String name = b.getMetadata().getName();
-    String userName = s.getIamUser().getName();
+    String userName = s.getIamUser().getName() == null ? "" : s.getIamUser().getName();
     var device = s.getMfaDevice();
     var vault = s.getVault();
     return new Desired(
@@ -49,6 +55,16 @@ record Desired(
         s.getDeletionPolicy() == null ? DeletionPolicy.Delete : s.getDeletionPolicy(),
         Optional.ofNullable(s.getAws()).map(a -> a.getRoleArn()).filter(r -> !r.isEmpty()),
         new Ownership(clusterId, b.getMetadata().getUid(), ns + "/" + name));
+  }
+
+  private static AwsMfaBindingSpec copyWithUser(AwsMfaBindingSpec s) {
+    AwsMfaBindingSpec c = new AwsMfaBindingSpec();
+    c.setIamUser(new IamUserSpec());
+    c.setMfaDevice(s.getMfaDevice());
+    c.setVault(s.getVault());
+    c.setSecretName(s.getSecretName());
+    c.setDeletionPolicy(s.getDeletionPolicy());
+    return c;
   }
 
   String codePath() {

@@ -1,0 +1,152 @@
+package io.vaultmfa.operator.reconciler;
+
+import static io.vaultmfa.operator.testing.OperatorHarness.binding;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.vaultmfa.operator.testing.CustomOperator;
+import io.vaultmfa.operator.testing.MfaTagProxy;
+import io.vaultmfa.operator.testing.OperatorHarness;
+import io.vaultmfa.operator.testing.SeedHygiene;
+import io.vaultmfa.operator.totp.Totp;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.iam.model.MFADevice;
+
+/**
+ * Invariant I4: the operator changes only what it owns. A second binding naming the same user
+ * and device name gets reason Conflict and changes nothing; a device a person enabled by hand on
+ * the user is never touched, not even when the binding is deleted.
+ *
+ * <p>moto keeps no tags on MFA devices, so IAM is reached through {@link MfaTagProxy}.
+ */
+class ConflictIT {
+
+  static OperatorHarness h;
+  static MfaTagProxy proxy;
+  static CustomOperator operator;
+  static IamClient iam;
+  static final List<String> testSeeds = new CopyOnWriteArrayList<>();
+
+  @BeforeAll
+  static void start() {
+    h = OperatorHarness.start();
+    h.stopOperator();
+    proxy = MfaTagProxy.start(h.moto.endpoint());
+    iam = proxy.iamClient();
+    operator = new CustomOperator(h, proxy.endpoint(), List.of());
+    operator.start();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (h != null) {
+      try {
+        operator.stop();
+        proxy.close();
+        h.assertNoSeedLeaked();
+        SeedHygiene.assertNoSeed("the operator's logs", h.logs.all(), testSeeds);
+        SeedHygiene.assertNoSeed("Events",
+            Serialization.asJson(h.client.v1().events().inAnyNamespace().list()), testSeeds);
+      } finally {
+        h.close();
+      }
+    }
+  }
+
+  @Test
+  void secondBindingForTheSameUserAndDeviceIsAConflictAndChangesNothing() {
+    h.apply(binding("conf-a", "first", "conf-shared"));
+    String serial = h.awaitReady("conf-a", "first").getStatus().getSerialNumber();
+    String seed = h.iamBoundary.seedOf(serial);
+    assertThat(seed).as("seed captured at the IAM boundary").isNotNull();
+
+    h.apply(binding("conf-b", "second", "conf-shared"));
+    Condition ready = h.awaitCondition("conf-b", "second", "Ready", "False", "Conflict");
+
+    assertThat(ready.getMessage()).as("Ready message of the second binding")
+        .contains("conf-shared");
+    assertThat(enabledSerials("conf-shared")).as("devices enabled on conf-shared")
+        .containsExactly(serial);
+    assertThat(h.vaultRead("totp/keys/conf-b.second")).as("Vault key of the second binding")
+        .isEmpty();
+    assertVaultCodeIsCodeOf("totp", "conf-a.first", seed);
+    assertThat(h.condition("conf-a", "first", "Ready")).get()
+        .extracting(Condition::getStatus).as("Ready of the first binding").isEqualTo("True");
+  }
+
+  @Test
+  void deletingTheLosingBindingLeavesTheFirstOneWorking() {
+    h.apply(binding("conf-c", "first", "conf-shared2"));
+    String serial = h.awaitReady("conf-c", "first").getStatus().getSerialNumber();
+    String seed = h.iamBoundary.seedOf(serial);
+    h.apply(binding("conf-d", "second", "conf-shared2"));
+    h.awaitCondition("conf-d", "second", "Ready", "False", "Conflict");
+
+    h.delete("conf-d", "second");
+    h.awaitGone("conf-d", "second");
+
+    assertThat(enabledSerials("conf-shared2")).as("devices enabled on conf-shared2")
+        .containsExactly(serial);
+    assertVaultCodeIsCodeOf("totp", "conf-c.first", seed);
+  }
+
+  @Test
+  void devicePersonEnabledByHandIsNeverTouched() {
+    iam.createUser(r -> r.userName("conf-hand"));
+    var phone = iam.createVirtualMFADevice(r -> r.virtualMFADeviceName("conf-hand-phone")
+        .path("/")).virtualMFADevice();
+    String phoneSeed = phone.base32StringSeed().asUtf8String();
+    testSeeds.add(phoneSeed);
+    long now = Instant.now().getEpochSecond();
+    iam.enableMFADevice(r -> r.userName("conf-hand").serialNumber(phone.serialNumber())
+        .authenticationCode1(Totp.code(phoneSeed, now - 30))
+        .authenticationCode2(Totp.code(phoneSeed, now)));
+    Map<String, Instant> before = enabledDevices("conf-hand");
+
+    h.apply(binding("conf-e", "hand", "conf-hand"));
+    String ours = h.awaitReady("conf-e", "hand").getStatus().getSerialNumber();
+    assertThat(enabledSerials("conf-hand")).as("devices enabled on conf-hand while Ready")
+        .containsExactlyInAnyOrder(phone.serialNumber(), ours);
+
+    h.delete("conf-e", "hand");
+    h.awaitGone("conf-e", "hand");
+
+    assertThat(enabledDevices("conf-hand"))
+        .as("devices enabled on conf-hand (serial and enable date) after the binding is gone")
+        .isEqualTo(before);
+  }
+
+  // ---- helpers
+
+  static List<String> enabledSerials(String user) {
+    return h.iam.listMFADevices(r -> r.userName(user)).mfaDevices().stream()
+        .map(MFADevice::serialNumber).toList();
+  }
+
+  static Map<String, Instant> enabledDevices(String user) {
+    return h.iam.listMFADevices(r -> r.userName(user)).mfaDevices().stream()
+        .collect(Collectors.toMap(MFADevice::serialNumber, MFADevice::enableDate));
+  }
+
+  static void assertVaultCodeIsCodeOf(String mount, String key, String seed) {
+    for (int attempt = 0; ; attempt++) {
+      long before = Instant.now().getEpochSecond();
+      String code = h.vaultCode(mount, key);
+      long after = Instant.now().getEpochSecond();
+      if (code.equals(Totp.code(seed, before)) || code.equals(Totp.code(seed, after))) {
+        return;
+      }
+      assertThat(attempt).as("Vault's code equals the RFC 6238 code of the device's seed")
+          .isZero();
+    }
+  }
+}

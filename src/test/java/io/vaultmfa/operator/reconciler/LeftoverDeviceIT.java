@@ -1,0 +1,162 @@
+package io.vaultmfa.operator.reconciler;
+
+import static io.vaultmfa.operator.testing.OperatorHarness.binding;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.vaultmfa.operator.api.AwsMfaBinding;
+import io.vaultmfa.operator.iam.Ownership;
+import io.vaultmfa.operator.testing.CustomOperator;
+import io.vaultmfa.operator.testing.MfaTagProxy;
+import io.vaultmfa.operator.testing.OperatorHarness;
+import io.vaultmfa.operator.testing.SeedHygiene;
+import io.vaultmfa.operator.totp.Totp;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.iam.model.AssignmentStatusType;
+import software.amazon.awssdk.services.iam.model.MFADevice;
+import software.amazon.awssdk.services.iam.model.Tag;
+import software.amazon.awssdk.services.iam.model.VirtualMFADevice;
+
+/**
+ * Case K07 at the operator level: the operator was killed after CreateVirtualMFADevice and
+ * before the Vault write. On restart the leftover unassigned device of this binding is deleted
+ * and enrolment starts again, so exactly one device exists and Vault holds ITS seed. A device of
+ * the same name that is not this binding's is a conflict, and is left alone.
+ *
+ * <p>moto keeps no tags on MFA devices, so IAM is reached through {@link MfaTagProxy}, for the
+ * operator and for the test alike.
+ */
+class LeftoverDeviceIT {
+
+  static OperatorHarness h;
+  static MfaTagProxy proxy;
+  static CustomOperator operator;
+  static IamClient iam;
+  /** Seeds of devices the test made itself: the operator sees them in moto's list answers. */
+  static final List<String> testSeeds = new CopyOnWriteArrayList<>();
+
+  @BeforeAll
+  static void start() {
+    h = OperatorHarness.start();
+    h.stopOperator();
+    proxy = MfaTagProxy.start(h.moto.endpoint());
+    iam = proxy.iamClient();
+    operator = new CustomOperator(h, proxy.endpoint(), List.of());
+    operator.start();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (h != null) {
+      try {
+        operator.stop();
+        proxy.close();
+        h.assertNoSeedLeaked();
+        SeedHygiene.assertNoSeed("the operator's logs", h.logs.all(), testSeeds);
+        SeedHygiene.assertNoSeed("Events",
+            io.fabric8.kubernetes.client.utils.Serialization.asJson(
+                h.client.v1().events().inAnyNamespace().list()), testSeeds);
+      } finally {
+        h.close();
+      }
+    }
+  }
+
+  @Test
+  void leftoverDeviceOfThisBindingIsReplacedAndVaultHoldsTheNewSeed() {
+    operator.stop();
+    AwsMfaBinding created = h.apply(binding("left-a", "k07", "left-k07"));
+    Ownership ours = new Ownership(OperatorHarness.CLUSTER_ID, created.getMetadata().getUid(),
+        "left-a/k07");
+    String leftoverSeed = createDevice("left-k07", ours.tags());
+    operator.start();
+
+    AwsMfaBinding ready = h.awaitReady("left-a", "k07");
+
+    String serial = ready.getStatus().getSerialNumber();
+    assertThat(virtualDevicesNamed("/", "left-k07")).as("virtual MFA devices named left-k07")
+        .containsExactly(serial);
+    assertThat(h.iam.listMFADevices(r -> r.userName("left-k07")).mfaDevices())
+        .as("devices enabled on left-k07").extracting(MFADevice::serialNumber)
+        .containsExactly(serial);
+    String seed = h.iamBoundary.seedOf(serial);
+    assertThat(seed).as("seed the operator got from CreateVirtualMFADevice").isNotNull();
+    assertThat(seed.equals(leftoverSeed)).as("Vault's seed is the leftover's").isFalse();
+    assertVaultCodeIsCodeOf("totp", "left-a.k07", seed);
+  }
+
+  @Test
+  void unassignedDeviceOfTheSameNameNotOursIsAConflictAndLeftAlone() {
+    operator.stop();
+    h.apply(binding("left-b", "foreign", "left-foreign"));
+    createDevice("left-foreign", Map.of("owner", "bob"));
+    String serial = virtualDevicesNamed("/", "left-foreign").get(0);
+    h.iamBoundary.clearCalls();
+    operator.start();
+
+    Condition c = h.awaitCondition("left-b", "foreign", "DeviceEnrolled", "False", "Conflict");
+
+    assertThat(c.getMessage()).as("DeviceEnrolled message").contains("left-foreign");
+    assertThat(unassignedSerials()).as("unassigned virtual MFA devices").contains(serial);
+    assertThat(tagsOf(serial)).as("tags of the foreign device")
+        .isEqualTo(Map.of("owner", "bob"));
+    assertThat(List.of("DeleteVirtualMfaDevice", "EnableMfaDevice", "DeactivateMfaDevice",
+            "TagMfaDevice", "UntagMfaDevice"))
+        .as("calls that would change a device, in %s", h.iamBoundary.calls())
+        .allMatch(op -> h.iamBoundary.count(op) == 0);
+    assertThat(h.vaultRead("totp/keys/left-b.foreign")).as("Vault key left-b.foreign").isEmpty();
+  }
+
+  // ---- helpers
+
+  /** Creates an unassigned device as a person (or a killed operator) would; returns its seed. */
+  static String createDevice(String name, Map<String, String> tags) {
+    String seed = iam.createVirtualMFADevice(r -> r.virtualMFADeviceName(name).path("/")
+            .tags(tags.entrySet().stream()
+                .map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build())
+                .toList()))
+        .virtualMFADevice().base32StringSeed().asUtf8String();
+    testSeeds.add(seed);
+    return seed;
+  }
+
+  static Map<String, String> tagsOf(String serial) {
+    return iam.listMFADeviceTags(r -> r.serialNumber(serial)).tags().stream()
+        .collect(Collectors.toMap(Tag::key, Tag::value));
+  }
+
+  static List<String> virtualDevicesNamed(String path, String name) {
+    return iam.listVirtualMFADevicesPaginator(r -> r.assignmentStatus(AssignmentStatusType.ANY))
+        .virtualMFADevices().stream()
+        .map(VirtualMFADevice::serialNumber)
+        .filter(s -> s.endsWith(":mfa" + path + name))
+        .toList();
+  }
+
+  static List<String> unassignedSerials() {
+    return iam.listVirtualMFADevicesPaginator(
+            r -> r.assignmentStatus(AssignmentStatusType.UNASSIGNED))
+        .virtualMFADevices().stream().map(VirtualMFADevice::serialNumber).toList();
+  }
+
+  static void assertVaultCodeIsCodeOf(String mount, String key, String seed) {
+    for (int attempt = 0; ; attempt++) {
+      long before = Instant.now().getEpochSecond();
+      String code = h.vaultCode(mount, key);
+      long after = Instant.now().getEpochSecond();
+      if (code.equals(Totp.code(seed, before)) || code.equals(Totp.code(seed, after))) {
+        return;
+      }
+      assertThat(attempt).as("Vault's code equals the RFC 6238 code of the device's seed")
+          .isZero();
+    }
+  }
+}

@@ -1,0 +1,147 @@
+package io.vaultmfa.operator.reconciler;
+
+import static io.vaultmfa.operator.testing.OperatorHarness.binding;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.vaultmfa.operator.api.AwsMfaBinding;
+import io.vaultmfa.operator.testing.OperatorHarness;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.iam.model.AssignmentStatusType;
+import software.amazon.awssdk.services.iam.model.AttachedPolicy;
+import software.amazon.awssdk.services.iam.model.MFADevice;
+import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
+import software.amazon.awssdk.services.iam.model.Tag;
+import software.amazon.awssdk.services.iam.model.VirtualMFADevice;
+
+/**
+ * {@code spec.iamUser.create: false} adopts a user a person made, and never creates one; the
+ * listed managed policies are attached, and detached again when removed from the list.
+ */
+class UserAdoptionIT {
+
+  static OperatorHarness h;
+
+  @BeforeAll
+  static void start() {
+    h = OperatorHarness.start();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (h != null) {
+      try {
+        h.assertNoSeedLeaked();
+      } finally {
+        h.close();
+      }
+    }
+  }
+
+  @Test
+  void missingUserWithCreateFalseWaitsAndCreatesNothing() {
+    AwsMfaBinding b = binding("adopt-a", "missing", "adopt-missing");
+    b.getSpec().getIamUser().setCreate(false);
+    h.apply(b);
+
+    Condition user = h.awaitCondition("adopt-a", "missing", "UserReady", "False", "UserNotFound");
+    assertThat(user.getMessage()).contains("adopt-missing");
+    assertThat(h.condition("adopt-a", "missing", "Ready")).get()
+        .extracting(Condition::getStatus).isEqualTo("False");
+
+    // Nothing outside the cluster: no user, no virtual device of that name, no Vault key.
+    assertThat(userExists("adopt-missing")).as("IAM user adopt-missing exists").isFalse();
+    assertThat(virtualDevicesNamed("/", "adopt-missing")).as("virtual MFA devices").isEmpty();
+    assertThat(h.vaultRead("totp/keys/adopt-a.missing")).as("Vault key").isEmpty();
+  }
+
+  @Test
+  void existingUserIsAdoptedAndKeptWhenTheBindingIsDeleted() {
+    h.iam.createUser(r -> r.userName("adopt-existing")
+        .tags(Tag.builder().key("owner").value("alice").build()));
+    AwsMfaBinding b = binding("adopt-b", "existing", "adopt-existing");
+    b.getSpec().getIamUser().setCreate(false);
+    h.apply(b);
+
+    AwsMfaBinding ready = h.awaitReady("adopt-b", "existing");
+    assertThat(h.condition("adopt-b", "existing", "UserReady")).get()
+        .extracting(Condition::getReason).isEqualTo("UserAdopted");
+    String serial = ready.getStatus().getSerialNumber();
+    assertThat(enabledSerials("adopt-existing")).containsExactly(serial);
+
+    h.delete("adopt-b", "existing");
+    h.awaitGone("adopt-b", "existing");
+
+    assertThat(virtualDevicesNamed("/", "adopt-existing")).as("virtual MFA devices").isEmpty();
+    assertThat(h.vaultRead("totp/keys/adopt-b.existing")).as("Vault key").isEmpty();
+    assertThat(userExists("adopt-existing")).as("the adopted user is kept").isTrue();
+    assertThat(userTags("adopt-existing")).as("the person's own tags")
+        .isEqualTo(Map.of("owner", "alice"));
+  }
+
+  @Test
+  void listedPolicyIsAttachedAndDetachedWhenRemovedFromTheSpec() {
+    String arn = h.iam.createPolicy(r -> r.policyName("adopt-readonly").policyDocument(
+            "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+                + "\"Action\":\"iam:GetUser\",\"Resource\":\"*\"}]}"))
+        .policy().arn();
+    AwsMfaBinding b = binding("adopt-c", "policies", "adopt-policies");
+    b.getSpec().getIamUser().setManagedPolicyArns(List.of(arn));
+    h.apply(b);
+
+    h.awaitReady("adopt-c", "policies");
+    assertThat(attachedPolicies("adopt-policies")).as("attached after apply").containsExactly(arn);
+
+    h.client.resources(AwsMfaBinding.class).inNamespace("adopt-c").withName("policies")
+        .edit(x -> {
+          x.getSpec().getIamUser().setManagedPolicyArns(List.of());
+          return x;
+        });
+
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+        .untilAsserted(() -> assertThat(attachedPolicies("adopt-policies"))
+            .as("attached after the ARN was removed from the spec").isEmpty());
+  }
+
+  // ---- IAM as a person sees it
+
+  static boolean userExists(String name) {
+    try {
+      h.iam.getUser(r -> r.userName(name));
+      return true;
+    } catch (NoSuchEntityException e) {
+      return false;
+    }
+  }
+
+  static Map<String, String> userTags(String name) {
+    return h.iam.listUserTags(r -> r.userName(name)).tags().stream()
+        .collect(Collectors.toMap(Tag::key, Tag::value));
+  }
+
+  static List<String> enabledSerials(String user) {
+    return h.iam.listMFADevices(r -> r.userName(user)).mfaDevices().stream()
+        .map(MFADevice::serialNumber).toList();
+  }
+
+  /** Virtual devices of this path and name, assigned or not. */
+  static List<String> virtualDevicesNamed(String path, String name) {
+    return h.iam.listVirtualMFADevicesPaginator(r -> r.assignmentStatus(AssignmentStatusType.ANY))
+        .virtualMFADevices().stream()
+        .map(VirtualMFADevice::serialNumber)
+        .filter(s -> s.endsWith(":mfa" + path + name))
+        .toList();
+  }
+
+  static List<String> attachedPolicies(String user) {
+    return h.iam.listAttachedUserPolicies(r -> r.userName(user)).attachedPolicies().stream()
+        .map(AttachedPolicy::policyArn).toList();
+  }
+}
