@@ -93,8 +93,17 @@ final class Cleanup {
       mount = st.getVaultCodePath().substring(0, i);
       key = st.getVaultCodePath().substring(i + "/code/".length());
     }
+    String deviceName = d.deviceName();
+    String devicePath = d.devicePath();
+    int mfa = st.getSerialNumber() == null ? -1 : st.getSerialNumber().indexOf(":mfa/");
+    if (mfa >= 0) {
+      String pathAndName = st.getSerialNumber().substring(mfa + ":mfa".length());
+      int slash = pathAndName.lastIndexOf('/');
+      devicePath = pathAndName.substring(0, slash + 1);
+      deviceName = pathAndName.substring(slash + 1);
+    }
     return new Desired(user, d.createUser(), d.userPath(), d.policyArns(), d.userTags(),
-        d.deviceName(), d.devicePath(), mount, key, d.issuer(), d.secretName(),
+        deviceName, devicePath, mount, key, d.issuer(), d.secretName(),
         d.deletionPolicy(), d.roleArn(), d.ownership());
   }
 
