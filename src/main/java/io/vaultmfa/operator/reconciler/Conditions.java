@@ -85,6 +85,14 @@ final class Conditions {
 
   /** Ready is True only when every step is; otherwise it carries the first step that is not. */
   void summarise() {
+    // A step that failed explains Ready better than a later step not reached because of it.
+    for (ConditionType t : STEPS) {
+      Optional<Condition> c = status.condition(t);
+      if (c.isPresent() && FALSE.equals(c.get().getStatus())) {
+        set(ConditionType.Ready, FALSE, reasonOf(c.get()), c.get().getMessage());
+        return;
+      }
+    }
     for (ConditionType t : STEPS) {
       Optional<Condition> c = status.condition(t);
       if (c.isEmpty()) {

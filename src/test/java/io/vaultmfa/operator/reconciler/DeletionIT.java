@@ -6,12 +6,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vaultmfa.operator.api.AwsMfaBinding;
 import io.vaultmfa.operator.api.DeletionPolicy;
 import io.vaultmfa.operator.metrics.OutsideCalls;
-import io.vaultmfa.operator.testing.CustomOperator;
 import io.vaultmfa.operator.testing.OperatorHarness;
 import io.vaultmfa.operator.totp.Totp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,7 +31,6 @@ import software.amazon.awssdk.services.iam.model.VirtualMFADevice;
 class DeletionIT {
 
   static OperatorHarness h;
-  static CustomOperator operator;
   static final Timeline timeline = new Timeline();
 
   @BeforeAll
@@ -40,15 +39,13 @@ class DeletionIT {
     // Same operator, plus an interceptor that notes where Vault key deletions fall between
     // IAM calls (SeedCapture records IAM calls only).
     h.stopOperator();
-    operator = new CustomOperator(h, h.moto.endpoint(), List.of(timeline));
-    operator.start();
+    h.startOperator(Map.of(), List.of(timeline));
   }
 
   @AfterAll
   static void stop() {
     if (h != null) {
       try {
-        operator.stop();
         h.assertNoSeedLeaked();
       } finally {
         h.close();

@@ -6,8 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.vaultmfa.operator.api.AwsMfaBinding;
 import io.vaultmfa.operator.iam.Ownership;
-import io.vaultmfa.operator.testing.CustomOperator;
-import io.vaultmfa.operator.testing.MfaTagProxy;
 import io.vaultmfa.operator.testing.OperatorHarness;
 import io.vaultmfa.operator.testing.SeedHygiene;
 import io.vaultmfa.operator.totp.Totp;
@@ -19,7 +17,6 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.iam.model.AssignmentStatusType;
 import software.amazon.awssdk.services.iam.model.MFADevice;
 import software.amazon.awssdk.services.iam.model.Tag;
@@ -31,34 +28,24 @@ import software.amazon.awssdk.services.iam.model.VirtualMFADevice;
  * and enrolment starts again, so exactly one device exists and Vault holds ITS seed. A device of
  * the same name that is not this binding's is a conflict, and is left alone.
  *
- * <p>moto keeps no tags on MFA devices, so IAM is reached through {@link MfaTagProxy}, for the
- * operator and for the test alike.
+ * <p>Ownership is read from MFA device tags; moto 5.2.5 drops them, so these tests rely on the
+ * harness' moto launcher ({@code scripts/moto_server.py}) that keeps them.
  */
 class LeftoverDeviceIT {
 
   static OperatorHarness h;
-  static MfaTagProxy proxy;
-  static CustomOperator operator;
-  static IamClient iam;
   /** Seeds of devices the test made itself: the operator sees them in moto's list answers. */
   static final List<String> testSeeds = new CopyOnWriteArrayList<>();
 
   @BeforeAll
   static void start() {
     h = OperatorHarness.start();
-    h.stopOperator();
-    proxy = MfaTagProxy.start(h.moto.endpoint());
-    iam = proxy.iamClient();
-    operator = new CustomOperator(h, proxy.endpoint(), List.of());
-    operator.start();
   }
 
   @AfterAll
   static void stop() {
     if (h != null) {
       try {
-        operator.stop();
-        proxy.close();
         h.assertNoSeedLeaked();
         SeedHygiene.assertNoSeed("the operator's logs", h.logs.all(), testSeeds);
         SeedHygiene.assertNoSeed("Events",
@@ -72,12 +59,12 @@ class LeftoverDeviceIT {
 
   @Test
   void leftoverDeviceOfThisBindingIsReplacedAndVaultHoldsTheNewSeed() {
-    operator.stop();
+    h.stopOperator();
     AwsMfaBinding created = h.apply(binding("left-a", "k07", "left-k07"));
     Ownership ours = new Ownership(OperatorHarness.CLUSTER_ID, created.getMetadata().getUid(),
         "left-a/k07");
     String leftoverSeed = createDevice("left-k07", ours.tags());
-    operator.start();
+    h.startOperator(Map.of());
 
     AwsMfaBinding ready = h.awaitReady("left-a", "k07");
 
@@ -95,12 +82,12 @@ class LeftoverDeviceIT {
 
   @Test
   void unassignedDeviceOfTheSameNameNotOursIsAConflictAndLeftAlone() {
-    operator.stop();
+    h.stopOperator();
     h.apply(binding("left-b", "foreign", "left-foreign"));
     createDevice("left-foreign", Map.of("owner", "bob"));
     String serial = virtualDevicesNamed("/", "left-foreign").get(0);
     h.iamBoundary.clearCalls();
-    operator.start();
+    h.startOperator(Map.of());
 
     Condition c = h.awaitCondition("left-b", "foreign", "DeviceEnrolled", "False", "Conflict");
 
@@ -119,7 +106,7 @@ class LeftoverDeviceIT {
 
   /** Creates an unassigned device as a person (or a killed operator) would; returns its seed. */
   static String createDevice(String name, Map<String, String> tags) {
-    String seed = iam.createVirtualMFADevice(r -> r.virtualMFADeviceName(name).path("/")
+    String seed = h.iam.createVirtualMFADevice(r -> r.virtualMFADeviceName(name).path("/")
             .tags(tags.entrySet().stream()
                 .map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build())
                 .toList()))
@@ -129,12 +116,12 @@ class LeftoverDeviceIT {
   }
 
   static Map<String, String> tagsOf(String serial) {
-    return iam.listMFADeviceTags(r -> r.serialNumber(serial)).tags().stream()
+    return h.iam.listMFADeviceTags(r -> r.serialNumber(serial)).tags().stream()
         .collect(Collectors.toMap(Tag::key, Tag::value));
   }
 
   static List<String> virtualDevicesNamed(String path, String name) {
-    return iam.listVirtualMFADevicesPaginator(r -> r.assignmentStatus(AssignmentStatusType.ANY))
+    return h.iam.listVirtualMFADevicesPaginator(r -> r.assignmentStatus(AssignmentStatusType.ANY))
         .virtualMFADevices().stream()
         .map(VirtualMFADevice::serialNumber)
         .filter(s -> s.endsWith(":mfa" + path + name))
@@ -142,7 +129,7 @@ class LeftoverDeviceIT {
   }
 
   static List<String> unassignedSerials() {
-    return iam.listVirtualMFADevicesPaginator(
+    return h.iam.listVirtualMFADevicesPaginator(
             r -> r.assignmentStatus(AssignmentStatusType.UNASSIGNED))
         .virtualMFADevices().stream().map(VirtualMFADevice::serialNumber).toList();
   }

@@ -57,4 +57,18 @@ class VaultFailureIT {
     assertThat(h.iam.listMFADevices(r -> r.userName("vault-nomount")).mfaDevices())
         .as("devices enabled on vault-nomount").extracting(MFADevice::serialNumber).isEmpty();
   }
+
+  @Test
+  void readyCarriesTheVaultReasonNotReconciling() {
+    // What `kubectl get awsmfabindings` shows in its Reason column: the failed step's reason.
+    // VaultRejected is terminal (no retry until the next resync), so "Reconciling" would say
+    // something is in progress when nothing is.
+    AwsMfaBinding b = binding("vault-b", "nomount", "vault-nomount-b");
+    b.getSpec().getVault().setMount("no-such-totp");
+    h.apply(b);
+    h.awaitCondition("vault-b", "nomount", "VaultKeyReady", "False", "VaultRejected");
+
+    assertThat(h.condition("vault-b", "nomount", "Ready")).get()
+        .extracting(Condition::getReason).as("Ready reason").isEqualTo("VaultRejected");
+  }
 }

@@ -99,6 +99,13 @@ public final class OperatorHarness implements AutoCloseable {
   }
 
   public void startOperator(Map<Setting, String> overrides) {
+    startOperator(overrides, List.of());
+  }
+
+  /** Starts the operator with more SDK interceptors at its IAM boundary, after the seed capture. */
+  public void startOperator(
+      Map<Setting, String> overrides,
+      List<software.amazon.awssdk.core.interceptor.ExecutionInterceptor> extra) {
     Map<Setting, String> s = new HashMap<>();
     s.put(Setting.CLUSTER_ID, CLUSTER_ID);
     s.put(Setting.VAULT_ADDRESS, bao.address());
@@ -111,7 +118,8 @@ public final class OperatorHarness implements AutoCloseable {
     OperatorConfig config = OperatorConfig.of(s);
     IamProvider.Settings aws = new IamProvider.Settings(
         Region.US_EAST_1, Optional.of(moto.endpoint()), Optional.of(moto.endpoint()), CREDS,
-        List.of(iamBoundary));
+        java.util.stream.Stream.concat(java.util.stream.Stream.of(iamBoundary), extra.stream())
+            .toList());
     operator = Main.start(config, client, meters, aws);
   }
 
