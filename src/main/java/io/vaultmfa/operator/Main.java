@@ -40,12 +40,21 @@ public final class Main {
       return;
     }
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    Operator operator = start(config, new KubernetesClientBuilder().build(), registry,
-        IamProvider.Settings.defaults(config.get(Setting.AWS_REGION),
-            endpoint(config, Setting.AWS_IAM_ENDPOINT), endpoint(config, Setting.AWS_STS_ENDPOINT)));
+    Operator operator =
+        start(
+            config,
+            new KubernetesClientBuilder().build(),
+            registry,
+            IamProvider.Settings.defaults(
+                config.get(Setting.AWS_REGION),
+                endpoint(config, Setting.AWS_IAM_ENDPOINT),
+                endpoint(config, Setting.AWS_STS_ENDPOINT)));
     if (config.metricsPort() > 0) {
-      HealthServer health = new HealthServer(config.metricsPort(), registry,
-          () -> operator.getRuntimeInfo().allEventSourcesAreHealthy());
+      HealthServer health =
+          new HealthServer(
+              config.metricsPort(),
+              registry,
+              () -> operator.getRuntimeInfo().allEventSourcesAreHealthy());
       LOG.info("metrics and health on port {}", health.port());
     }
     operator.installShutdownHook(Duration.ofSeconds(10));
@@ -60,30 +69,41 @@ public final class Main {
     OutsideCalls calls = new OutsideCalls(registry);
     IamProvider iam = new IamProvider(aws, calls);
     TotpEngine vault = new TotpEngine(VaultClients.template(config), calls);
-    var settings = new AwsMfaBindingReconciler.Settings(
-        config.clusterId(),
-        config.get(Setting.VAULT_TOTP_MOUNT),
-        config.publicVaultAddress(),
-        config.resyncInterval());
-    Operator operator = new Operator(o -> o
-        .withKubernetesClient(client)
-        .withConcurrentReconciliationThreads(config.concurrency())
-        .withUseSSAToPatchPrimaryResource(config.serverSideApply())
-        .withMetrics(MicrometerMetrics.newPerResourceCollectingMicrometerMetricsBuilder(registry)
-            .build())
-        .withCloseClientOnStop(false));
-    operator.register(new AwsMfaBindingReconciler(settings, iam, vault),
+    var settings =
+        new AwsMfaBindingReconciler.Settings(
+            config.clusterId(),
+            config.get(Setting.VAULT_TOTP_MOUNT),
+            config.publicVaultAddress(),
+            config.resyncInterval());
+    Operator operator =
+        new Operator(
+            o ->
+                o.withKubernetesClient(client)
+                    .withConcurrentReconciliationThreads(config.concurrency())
+                    .withUseSSAToPatchPrimaryResource(config.serverSideApply())
+                    .withMetrics(
+                        MicrometerMetrics.newPerResourceCollectingMicrometerMetricsBuilder(registry)
+                            .build())
+                    .withCloseClientOnStop(false));
+    operator.register(
+        new AwsMfaBindingReconciler(settings, iam, vault),
         c -> {
           c.withReconciliationMaxInterval(config.resyncInterval());
           // Never give up on a binding: exponential backoff from 2 s, capped at 5 minutes.
-          c.withRetry(new GenericRetry().withoutMaxAttempts().setInitialInterval(2000)
-              .setIntervalMultiplier(2.0).setMaxInterval(Duration.ofMinutes(5).toMillis()));
+          c.withRetry(
+              new GenericRetry()
+                  .withoutMaxAttempts()
+                  .setInitialInterval(2000)
+                  .setIntervalMultiplier(2.0)
+                  .setMaxInterval(Duration.ofMinutes(5).toMillis()));
           if (!config.watchNamespaces().isEmpty()) {
             c.settingNamespaces(config.watchNamespaces());
           }
         });
     operator.start();
-    LOG.info("vault-mfa-operator started (cluster id {}, watching {})", config.clusterId(),
+    LOG.info(
+        "vault-mfa-operator started (cluster id {}, watching {})",
+        config.clusterId(),
         config.watchNamespaces().isEmpty() ? "all namespaces" : config.watchNamespaces());
     return operator;
   }

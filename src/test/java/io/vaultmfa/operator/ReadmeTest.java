@@ -36,7 +36,8 @@ class ReadmeTest {
   @EnumSource(Setting.class)
   void documentsEverySettingKeyAndEnvironmentVariable(Setting s) {
     assertThat(readme).as("README.md mentions the key of %s", s).contains("`" + s.key() + "`");
-    assertThat(readme).as("README.md mentions the environment variable of %s", s)
+    assertThat(readme)
+        .as("README.md mentions the environment variable of %s", s)
         .contains("`" + s.env() + "`");
   }
 
@@ -50,7 +51,9 @@ class ReadmeTest {
   void firstCodeBlockHasTheTwoCommands() {
     Matcher m = CODE_BLOCK.matcher(readme);
     assertThat(m.find()).as("README.md has a fenced code block").isTrue();
-    assertThat(m.group(1)).as("the first code block of README.md holds the two commands")
-        .contains("scripts/run-local.sh").contains("scripts/test.sh");
+    assertThat(m.group(1))
+        .as("the first code block of README.md holds the two commands")
+        .contains("scripts/run-local.sh")
+        .contains("scripts/test.sh");
   }
 }

@@ -13,7 +13,9 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @ShortNames({"mfab", "mfabinding"})
 @AdditionalPrinterColumn(name = "User", jsonPath = ".spec.iamUser.name")
 @AdditionalPrinterColumn(name = "Serial", jsonPath = ".status.serialNumber")
-@AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.conditions[?(@.type==\"Ready\")].status")
+@AdditionalPrinterColumn(
+    name = "Ready",
+    jsonPath = ".status.conditions[?(@.type==\"Ready\")].status")
 @AdditionalPrinterColumn(
     name = "Reason",
     jsonPath = ".status.conditions[?(@.type==\"Ready\")].reason")

@@ -33,8 +33,7 @@ public class IamUserSpec {
   private String path = "/";
 
   @Size(max = 20)
-  @JsonPropertyDescription(
-      "Managed policy ARNs to attach; removing one from the list detaches it.")
+  @JsonPropertyDescription("Managed policy ARNs to attach; removing one from the list detaches it.")
   private List<@Pattern(Rules.POLICY_ARN) @Size(max = 2048) String> managedPolicyArns =
       new ArrayList<>();
 

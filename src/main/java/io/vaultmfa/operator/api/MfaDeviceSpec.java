@@ -18,7 +18,8 @@ public class MfaDeviceSpec {
   @Pattern(Rules.IAM_PATH)
   @Size(min = 1, max = Rules.IAM_PATH_MAX)
   @ValidationRule(value = "self == oldSelf", message = "spec.mfaDevice.path is immutable")
-  @JsonPropertyDescription("Device path; the serial number is arn:aws:iam::<account>:mfa<path><name>.")
+  @JsonPropertyDescription(
+      "Device path; the serial number is arn:aws:iam::<account>:mfa<path><name>.")
   private String path = "/";
 
   public String getName() {

@@ -1,8 +1,8 @@
 package io.vaultmfa.operator.api;
 
 /**
- * The closed set of condition reasons. README.md lists each with what to do about it; a test
- * checks that the two agree.
+ * The closed set of condition reasons. README.md lists each with what to do about it; a test checks
+ * that the two agree.
  */
 public enum Reason {
   // The step holds.

@@ -1,9 +1,8 @@
 package io.vaultmfa.operator.api;
 
 /**
- * The naming rules of the outside systems, written once. The CRD schema uses them as patterns,
- * and {@link SpecValidator} checks the same patterns for API servers that do not enforce the
- * schema.
+ * The naming rules of the outside systems, written once. The CRD schema uses them as patterns, and
+ * {@link SpecValidator} checks the same patterns for API servers that do not enforce the schema.
  */
 public final class Rules {
 

@@ -5,9 +5,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Checks a spec against the same rules the CRD schema carries, plus those the schema cannot
- * see. A real API server refuses most bad input at apply time; this is the second line, for
- * servers that do not enforce the schema and for rules across fields.
+ * Checks a spec against the same rules the CRD schema carries, plus those the schema cannot see. A
+ * real API server refuses most bad input at apply time; this is the second line, for servers that
+ * do not enforce the schema and for rules across fields.
  */
 public final class SpecValidator {
 
@@ -26,29 +26,39 @@ public final class SpecValidator {
     path(p, "spec.iamUser.path", user.getPath());
     if (user.getManagedPolicyArns() != null) {
       for (int i = 0; i < user.getManagedPolicyArns().size(); i++) {
-        match(p, "spec.iamUser.managedPolicyArns[" + i + "]", user.getManagedPolicyArns().get(i),
-            Rules.POLICY_ARN, "must be an IAM policy ARN (arn:aws:iam::<account>:policy/<name>)");
+        match(
+            p,
+            "spec.iamUser.managedPolicyArns[" + i + "]",
+            user.getManagedPolicyArns().get(i),
+            Rules.POLICY_ARN,
+            "must be an IAM policy ARN (arn:aws:iam::<account>:policy/<name>)");
       }
     }
     if (user.getTags() != null) {
       for (Map.Entry<String, String> t : user.getTags().entrySet()) {
         if (t.getKey().startsWith("vaultmfa.io/")) {
-          p.add("spec.iamUser.tags[" + t.getKey() + "]: keys starting with vaultmfa.io/ are "
-              + "reserved for the operator");
+          p.add(
+              "spec.iamUser.tags["
+                  + t.getKey()
+                  + "]: keys starting with vaultmfa.io/ are "
+                  + "reserved for the operator");
         }
       }
     }
     if (spec.getMfaDevice() != null) {
       if (spec.getMfaDevice().getName() != null) {
-        name(p, "spec.mfaDevice.name", spec.getMfaDevice().getName(),
-            Rules.MFA_DEVICE_NAME_MAX);
+        name(p, "spec.mfaDevice.name", spec.getMfaDevice().getName(), Rules.MFA_DEVICE_NAME_MAX);
       }
       path(p, "spec.mfaDevice.path", spec.getMfaDevice().getPath());
     }
     VaultSpec vault = spec.getVault();
     if (vault != null) {
       if (vault.getMount() != null) {
-        match(p, "spec.vault.mount", vault.getMount(), Rules.VAULT_MOUNT,
+        match(
+            p,
+            "spec.vault.mount",
+            vault.getMount(),
+            Rules.VAULT_MOUNT,
             "must be a mount path such as totp or team/totp");
       }
       if (vault.getKeyName() != null) {
@@ -60,15 +70,27 @@ public final class SpecValidator {
       keyName(p, "spec.vault.keyName (default " + def + ")", def);
     }
     if (spec.getSecretName() != null) {
-      match(p, "spec.secretName", spec.getSecretName(), Rules.K8S_NAME,
+      match(
+          p,
+          "spec.secretName",
+          spec.getSecretName(),
+          Rules.K8S_NAME,
           "must be a Kubernetes object name (lower case letters, digits, '-' and '.')");
     }
     if (spec.getAws() != null && spec.getAws().getRoleArn() != null) {
-      match(p, "spec.aws.roleArn", spec.getAws().getRoleArn(), Rules.ROLE_ARN,
+      match(
+          p,
+          "spec.aws.roleArn",
+          spec.getAws().getRoleArn(),
+          Rules.ROLE_ARN,
           "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)");
     }
     if (spec.getRotation() != null && spec.getRotation().getInterval() != null) {
-      match(p, "spec.rotation.interval", spec.getRotation().getInterval(), Rules.DURATION,
+      match(
+          p,
+          "spec.rotation.interval",
+          spec.getRotation().getInterval(),
+          Rules.DURATION,
           "must be a duration such as 2160h");
     }
     return p;
@@ -98,7 +120,11 @@ public final class SpecValidator {
     if (v.length() > Rules.VAULT_KEY_NAME_MAX) {
       p.add(field + ": must be at most " + Rules.VAULT_KEY_NAME_MAX + " characters");
     } else {
-      match(p, field, v, Rules.VAULT_KEY_NAME,
+      match(
+          p,
+          field,
+          v,
+          Rules.VAULT_KEY_NAME,
           "must match Vault's key name rule \\w(([\\w-.@]+)?\\w)?: letters, digits, _ . @ -,"
               + " starting and ending with a letter, digit or _");
     }

@@ -19,8 +19,7 @@ import java.util.stream.Collectors;
 
 /**
  * The operator's settings: defaults, then {@code operator.yaml} (nested keys), then environment
- * variables. Every value is checked at start, and a bad one is reported with its key and
- * variable.
+ * variables. Every value is checked at start, and a bad one is reported with its key and variable.
  */
 public final class OperatorConfig {
 
@@ -83,11 +82,16 @@ public final class OperatorConfig {
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       // Never e.getMessage(): SnakeYAML quotes the offending line, which may hold vault.token.
       com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
-      throw new ConfigException("configuration file " + file + " is not valid YAML"
-          + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
+      throw new ConfigException(
+          "configuration file "
+              + file
+              + " is not valid YAML"
+              + (at == null
+                  ? ""
+                  : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
     } catch (IOException e) {
-      throw new ConfigException("cannot read configuration file " + file + ": "
-          + e.getClass().getSimpleName());
+      throw new ConfigException(
+          "cannot read configuration file " + file + ": " + e.getClass().getSimpleName());
     }
   }
 
@@ -122,11 +126,14 @@ public final class OperatorConfig {
     if (auth.equals("token")
         && get(Setting.VAULT_TOKEN).isEmpty()
         && get(Setting.VAULT_TOKEN_FILE).isEmpty()) {
-      throw new ConfigException("vault.auth is token but neither vault.token (VAULT_TOKEN) nor "
-          + "vault.tokenFile (VAULTMFA_VAULT_TOKEN_FILE) is set");
+      throw new ConfigException(
+          "vault.auth is token but neither vault.token (VAULT_TOKEN) nor "
+              + "vault.tokenFile (VAULTMFA_VAULT_TOKEN_FILE) is set");
     }
     if (!get(Setting.VAULT_TOTP_MOUNT).matches(io.vaultmfa.operator.api.Rules.VAULT_MOUNT)) {
-      throw bad(Setting.VAULT_TOTP_MOUNT, get(Setting.VAULT_TOTP_MOUNT),
+      throw bad(
+          Setting.VAULT_TOTP_MOUNT,
+          get(Setting.VAULT_TOTP_MOUNT),
           "must be a mount path such as totp or team/totp");
     }
     for (String ns : watchNamespaces()) {
@@ -180,7 +187,8 @@ public final class OperatorConfig {
   public URI uri(Setting s) {
     try {
       URI u = URI.create(get(s));
-      if (u.getScheme() == null || u.getHost() == null
+      if (u.getScheme() == null
+          || u.getHost() == null
           || !(u.getScheme().equals("http") || u.getScheme().equals("https"))) {
         throw bad(s, get(s), "must be an http or https URL");
       }
@@ -198,12 +206,14 @@ public final class OperatorConfig {
     try {
       while (m.find() && m.start() == end) {
         long n = Long.parseLong(m.group(1));
-        d = d.plus(switch (m.group(2)) {
-          case "ms" -> Duration.ofMillis(n);
-          case "s" -> Duration.ofSeconds(n);
-          case "m" -> Duration.ofMinutes(n);
-          default -> Duration.ofHours(n);
-        });
+        d =
+            d.plus(
+                switch (m.group(2)) {
+                  case "ms" -> Duration.ofMillis(n);
+                  case "s" -> Duration.ofSeconds(n);
+                  case "m" -> Duration.ofMinutes(n);
+                  default -> Duration.ofHours(n);
+                });
         end = m.end();
       }
     } catch (NumberFormatException | ArithmeticException e) {

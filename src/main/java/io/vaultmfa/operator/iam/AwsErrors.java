@@ -1,7 +1,7 @@
 package io.vaultmfa.operator.iam;
 
-import io.vaultmfa.operator.outside.OutsideCallException;
 import io.vaultmfa.operator.outside.Outcome;
+import io.vaultmfa.operator.outside.OutsideCallException;
 import java.util.Set;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -23,7 +23,10 @@ final class AwsErrors {
   private static final Set<String> CONFLICT =
       Set.of("EntityAlreadyExists", "ConcurrentModification", "DeleteConflict", "LimitExceeded");
   private static final Set<String> INVALID =
-      Set.of("InvalidInput", "ValidationError", "MalformedPolicyDocument",
+      Set.of(
+          "InvalidInput",
+          "ValidationError",
+          "MalformedPolicyDocument",
           "InvalidAuthenticationCode");
 
   private AwsErrors() {}
@@ -38,8 +41,7 @@ final class AwsErrors {
       return new OutsideCallException(
           system, what, Outcome.RETRYABLE, "ClientError", firstLine(e.getMessage()));
     }
-    return new OutsideCallException(
-        system, what, Outcome.RETRYABLE, "", firstLine(e.getMessage()));
+    return new OutsideCallException(system, what, Outcome.RETRYABLE, "", firstLine(e.getMessage()));
   }
 
   static Outcome outcomeOf(String code, int status) {

@@ -1,8 +1,8 @@
 package io.vaultmfa.operator.iam;
 
 import io.vaultmfa.operator.metrics.OutsideCalls;
-import io.vaultmfa.operator.outside.OutsideCallException;
 import io.vaultmfa.operator.outside.Outcome;
+import io.vaultmfa.operator.outside.OutsideCallException;
 import io.vaultmfa.operator.totp.Seed;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,9 +21,9 @@ import software.amazon.awssdk.services.iam.model.VirtualMFADevice;
 import software.amazon.awssdk.services.sts.StsClient;
 
 /**
- * IAM users and virtual MFA devices, in IAM's own words. Knows nothing of Kubernetes. Every
- * call is idempotent where IAM allows it; observing never changes anything, and "not there" is
- * an empty answer, not an error.
+ * IAM users and virtual MFA devices, in IAM's own words. Knows nothing of Kubernetes. Every call is
+ * idempotent where IAM allows it; observing never changes anything, and "not there" is an empty
+ * answer, not an error.
  */
 public class Iam {
 
@@ -45,7 +45,10 @@ public class Iam {
     String id = accountId;
     if (id == null) {
       id =
-          call("sts", "GetCallerIdentity", "read the AWS account id",
+          call(
+              "sts",
+              "GetCallerIdentity",
+              "read the AWS account id",
               () -> sts.getCallerIdentity().account());
       accountId = id;
     }
@@ -54,7 +57,8 @@ public class Iam {
 
   public Optional<IamUser> findUser(String name) {
     try {
-      User u = call("GetUser", "read IAM user " + name, () -> iam.getUser(r -> r.userName(name)).user());
+      User u =
+          call("GetUser", "read IAM user " + name, () -> iam.getUser(r -> r.userName(name)).user());
       return Optional.of(new IamUser(u.userName(), u.arn(), tagMap(u.tags())));
     } catch (OutsideCallException e) {
       if (e.is(Outcome.NOT_FOUND)) {
@@ -66,41 +70,59 @@ public class Iam {
 
   public IamUser createUser(String name, String path, Map<String, String> tags) {
     User u =
-        call("CreateUser", "create IAM user " + name,
+        call(
+            "CreateUser",
+            "create IAM user " + name,
             () -> iam.createUser(r -> r.userName(name).path(path).tags(tags(tags))).user());
     return new IamUser(u.userName(), u.arn(), tagMap(u.tags()));
   }
 
   /** Deletes the user; a user already gone counts as deleted. */
   public void deleteUser(String name) {
-    ignoreNotFound(() -> call("DeleteUser", "delete IAM user " + name,
-        () -> iam.deleteUser(r -> r.userName(name))));
+    ignoreNotFound(
+        () ->
+            call(
+                "DeleteUser",
+                "delete IAM user " + name,
+                () -> iam.deleteUser(r -> r.userName(name))));
   }
 
   public List<String> attachedPolicies(String user) {
-    return call("ListAttachedUserPolicies", "list policies of IAM user " + user,
-        () -> iam.listAttachedUserPoliciesPaginator(r -> r.userName(user)).attachedPolicies()
-            .stream().map(AttachedPolicy::policyArn).toList());
+    return call(
+        "ListAttachedUserPolicies",
+        "list policies of IAM user " + user,
+        () ->
+            iam.listAttachedUserPoliciesPaginator(r -> r.userName(user)).attachedPolicies().stream()
+                .map(AttachedPolicy::policyArn)
+                .toList());
   }
 
   public void attachPolicy(String user, String policyArn) {
-    call("AttachUserPolicy", "attach policy " + policyArn + " to IAM user " + user,
+    call(
+        "AttachUserPolicy",
+        "attach policy " + policyArn + " to IAM user " + user,
         () -> iam.attachUserPolicy(r -> r.userName(user).policyArn(policyArn)));
   }
 
   public void detachPolicy(String user, String policyArn) {
-    ignoreNotFound(() -> call("DetachUserPolicy",
-        "detach policy " + policyArn + " from IAM user " + user,
-        () -> iam.detachUserPolicy(r -> r.userName(user).policyArn(policyArn))));
+    ignoreNotFound(
+        () ->
+            call(
+                "DetachUserPolicy",
+                "detach policy " + policyArn + " from IAM user " + user,
+                () -> iam.detachUserPolicy(r -> r.userName(user).policyArn(policyArn))));
   }
 
   /** The MFA devices enabled on the user; empty when the user does not exist. */
   public List<MfaDevice> enabledDevices(String user) {
     try {
-      return call("ListMFADevices", "list MFA devices of IAM user " + user,
-          () -> iam.listMFADevicesPaginator(r -> r.userName(user)).mfaDevices().stream()
-              .map(d -> new MfaDevice(d.serialNumber(), d.enableDate()))
-              .toList());
+      return call(
+          "ListMFADevices",
+          "list MFA devices of IAM user " + user,
+          () ->
+              iam.listMFADevicesPaginator(r -> r.userName(user)).mfaDevices().stream()
+                  .map(d -> new MfaDevice(d.serialNumber(), d.enableDate()))
+                  .toList());
     } catch (OutsideCallException e) {
       if (e.is(Outcome.NOT_FOUND)) {
         return List.of();
@@ -112,7 +134,9 @@ public class Iam {
   /** The device's tags; empty when the device does not exist. */
   public Map<String, String> deviceTags(String serial) {
     try {
-      return call("ListMFADeviceTags", "read tags of MFA device " + serial,
+      return call(
+          "ListMFADeviceTags",
+          "read tags of MFA device " + serial,
           () -> tagMap(iam.listMFADeviceTags(r -> r.serialNumber(serial)).tags()));
     } catch (OutsideCallException e) {
       if (e.is(Outcome.NOT_FOUND)) {
@@ -124,12 +148,14 @@ public class Iam {
 
   /**
    * Virtual devices not assigned to any user whose serial ends in {@code mfa<path><name>}. Only
-   * serial numbers are taken from the answer: the emulator also returns seeds here, real IAM
-   * does not, and the operator must never depend on that.
+   * serial numbers are taken from the answer: the emulator also returns seeds here, real IAM does
+   * not, and the operator must never depend on that.
    */
   public List<String> unassignedDevices(String path, String name) {
     String suffix = ":mfa" + path + name;
-    return call("ListVirtualMFADevices", "list unassigned virtual MFA devices",
+    return call(
+        "ListVirtualMFADevices",
+        "list unassigned virtual MFA devices",
         () -> {
           List<String> found = new ArrayList<>();
           for (VirtualMFADevice d :
@@ -147,31 +173,47 @@ public class Iam {
   /** Creates the device. The seed in the answer is held in memory by the caller only. */
   public CreatedDevice createVirtualDevice(String name, String path, Map<String, String> tags) {
     CreateVirtualMfaDeviceResponse r =
-        call("CreateVirtualMFADevice", "create virtual MFA device " + path + name,
-            () -> iam.createVirtualMFADevice(
-                b -> b.virtualMFADeviceName(name).path(path).tags(tags(tags))));
+        call(
+            "CreateVirtualMFADevice",
+            "create virtual MFA device " + path + name,
+            () ->
+                iam.createVirtualMFADevice(
+                    b -> b.virtualMFADeviceName(name).path(path).tags(tags(tags))));
     VirtualMFADevice d = r.virtualMFADevice();
     return new CreatedDevice(
         d.serialNumber(), Seed.fromIamText(d.base32StringSeed().asUtf8String()));
   }
 
   public void enableDevice(String user, String serial, String code1, String code2) {
-    call("EnableMFADevice", "enable MFA device " + serial + " for IAM user " + user,
-        () -> iam.enableMFADevice(
-            r -> r.userName(user).serialNumber(serial)
-                .authenticationCode1(code1).authenticationCode2(code2)));
+    call(
+        "EnableMFADevice",
+        "enable MFA device " + serial + " for IAM user " + user,
+        () ->
+            iam.enableMFADevice(
+                r ->
+                    r.userName(user)
+                        .serialNumber(serial)
+                        .authenticationCode1(code1)
+                        .authenticationCode2(code2)));
   }
 
   /** Deactivates the device; one not assigned to the user, or gone, counts as done. */
   public void deactivateDevice(String user, String serial) {
-    ignoreNotFound(() -> call("DeactivateMFADevice",
-        "deactivate MFA device " + serial + " of IAM user " + user,
-        () -> iam.deactivateMFADevice(r -> r.userName(user).serialNumber(serial))));
+    ignoreNotFound(
+        () ->
+            call(
+                "DeactivateMFADevice",
+                "deactivate MFA device " + serial + " of IAM user " + user,
+                () -> iam.deactivateMFADevice(r -> r.userName(user).serialNumber(serial))));
   }
 
   public void deleteVirtualDevice(String serial) {
-    ignoreNotFound(() -> call("DeleteVirtualMFADevice", "delete virtual MFA device " + serial,
-        () -> iam.deleteVirtualMFADevice(r -> r.serialNumber(serial))));
+    ignoreNotFound(
+        () ->
+            call(
+                "DeleteVirtualMFADevice",
+                "delete virtual MFA device " + serial,
+                () -> iam.deleteVirtualMFADevice(r -> r.serialNumber(serial))));
   }
 
   private <T> T call(String operation, String what, Supplier<T> fn) {
@@ -179,13 +221,16 @@ public class Iam {
   }
 
   private <T> T call(String system, String operation, String what, Supplier<T> fn) {
-    return calls.record(system, operation, () -> {
-      try {
-        return fn.get();
-      } catch (SdkException e) {
-        throw AwsErrors.classify(system, what, e);
-      }
-    });
+    return calls.record(
+        system,
+        operation,
+        () -> {
+          try {
+            return fn.get();
+          } catch (SdkException e) {
+            throw AwsErrors.classify(system, what, e);
+          }
+        });
   }
 
   private static void ignoreNotFound(Runnable r) {

@@ -34,8 +34,8 @@ public class IamProvider implements AutoCloseable {
       List<ExecutionInterceptor> interceptors) {
 
     public static Settings defaults(String region, Optional<URI> iam, Optional<URI> sts) {
-      return new Settings(Region.of(region), iam, sts, DefaultCredentialsProvider.builder().build(),
-          List.of());
+      return new Settings(
+          Region.of(region), iam, sts, DefaultCredentialsProvider.builder().build(), List.of());
     }
   }
 
@@ -57,24 +57,27 @@ public class IamProvider implements AutoCloseable {
   private Iam build(String role) {
     AwsCredentialsProvider creds = settings.credentials();
     if (!role.isEmpty()) {
-      creds = StsAssumeRoleCredentialsProvider.builder()
-          .stsClient(baseSts)
-          .refreshRequest(r -> r.roleArn(role).roleSessionName("vault-mfa-operator"))
-          .build();
+      creds =
+          StsAssumeRoleCredentialsProvider.builder()
+              .stsClient(baseSts)
+              .refreshRequest(r -> r.roleArn(role).roleSessionName("vault-mfa-operator"))
+              .build();
     }
-    IamClientBuilder b = IamClient.builder()
-        .region(Region.AWS_GLOBAL)
-        .credentialsProvider(creds)
-        .overrideConfiguration(override());
+    IamClientBuilder b =
+        IamClient.builder()
+            .region(Region.AWS_GLOBAL)
+            .credentialsProvider(creds)
+            .overrideConfiguration(override());
     settings.iamEndpoint().ifPresent(b::endpointOverride);
     return new Iam(b.build(), role.isEmpty() ? baseSts : sts(creds), calls);
   }
 
   private StsClient sts(AwsCredentialsProvider creds) {
-    StsClientBuilder b = StsClient.builder()
-        .region(settings.region())
-        .credentialsProvider(creds)
-        .overrideConfiguration(override());
+    StsClientBuilder b =
+        StsClient.builder()
+            .region(settings.region())
+            .credentialsProvider(creds)
+            .overrideConfiguration(override());
     settings.stsEndpoint().ifPresent(b::endpointOverride);
     return b.build();
   }

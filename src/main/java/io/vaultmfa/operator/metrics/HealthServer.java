@@ -19,8 +19,13 @@ public final class HealthServer implements AutoCloseable {
     server = HttpServer.create(new InetSocketAddress(port), 0);
     server.createContext("/metrics", ex -> send(ex, 200, registry.scrape()));
     server.createContext("/healthz", ex -> send(ex, 200, "ok\n"));
-    server.createContext("/readyz", ex -> send(ex, ready.getAsBoolean() ? 200 : 503,
-        ready.getAsBoolean() ? "ready\n" : "not ready\n"));
+    server.createContext(
+        "/readyz",
+        ex ->
+            send(
+                ex,
+                ready.getAsBoolean() ? 200 : 503,
+                ready.getAsBoolean() ? "ready\n" : "not ready\n"));
     server.start();
   }
 

@@ -7,8 +7,8 @@ import java.util.Locale;
 import java.util.function.Supplier;
 
 /**
- * Times every call to an outside system and counts it by system, operation and outcome. The
- * tags are bounded: operation is an API name, never a user, key or uid.
+ * Times every call to an outside system and counts it by system, operation and outcome. The tags
+ * are bounded: operation is an API name, never a user, key or uid.
  */
 public final class OutsideCalls {
 
@@ -44,8 +44,7 @@ public final class OutsideCalls {
 
   /** How many calls were made, all outcomes; for tests and the benchmark. */
   public long count(String system, String operation) {
-    return registry.find(METRIC).tag("system", system).tag("operation", operation).timers()
-        .stream()
+    return registry.find(METRIC).tag("system", system).tag("operation", operation).timers().stream()
         .mapToLong(Timer::count)
         .sum();
   }

@@ -3,9 +3,9 @@ package io.vaultmfa.operator.outside;
 import java.util.Locale;
 
 /**
- * A failed call to an outside system, classified. The message is stable across retries (no
- * request ids) and never carries a seed: gateways build it from the error code and the remote
- * error text only.
+ * A failed call to an outside system, classified. The message is stable across retries (no request
+ * ids) and never carries a seed: gateways build it from the error code and the remote error text
+ * only.
  */
 public class OutsideCallException extends RuntimeException {
 

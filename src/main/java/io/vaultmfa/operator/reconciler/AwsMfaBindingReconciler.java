@@ -30,15 +30,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sequences the lifecycle of DESIGN.md section 3 for one binding: validate, user, device and
- * Vault key, Secret, status. Each step lives in its own class; this one only orders them and
- * turns their outcome into conditions.
+ * Sequences the lifecycle of DESIGN.md section 3 for one binding: validate, user, device and Vault
+ * key, Secret, status. Each step lives in its own class; this one only orders them and turns their
+ * outcome into conditions.
  */
 @ControllerConfiguration(
     name = AwsMfaBindingReconciler.NAME,
     finalizerName = AwsMfaBindingReconciler.FINALIZER)
-public class AwsMfaBindingReconciler
-    implements Reconciler<AwsMfaBinding>, Cleaner<AwsMfaBinding> {
+public class AwsMfaBindingReconciler implements Reconciler<AwsMfaBinding>, Cleaner<AwsMfaBinding> {
 
   public static final String NAME = "awsmfabinding";
   public static final String FINALIZER = "vaultmfa.io/finalizer";
@@ -59,7 +58,10 @@ public class AwsMfaBindingReconciler
   private volatile SecretStep secretStep;
 
   public AwsMfaBindingReconciler(
-      Settings settings, IamProvider iam, TotpEngine vault, Clock clock,
+      Settings settings,
+      IamProvider iam,
+      TotpEngine vault,
+      Clock clock,
       DeviceStep.Sleeper sleeper) {
     this.settings = settings;
     this.iam = iam;
@@ -70,22 +72,28 @@ public class AwsMfaBindingReconciler
   }
 
   public AwsMfaBindingReconciler(Settings settings, IamProvider iam, TotpEngine vault) {
-    this(settings, iam, vault, Clock.systemUTC(), t -> {
-      long ms = t.toEpochMilli() - System.currentTimeMillis();
-      if (ms > 0) {
-        Thread.sleep(ms);
-      }
-    });
+    this(
+        settings,
+        iam,
+        vault,
+        Clock.systemUTC(),
+        t -> {
+          long ms = t.toEpochMilli() - System.currentTimeMillis();
+          if (ms > 0) {
+            Thread.sleep(ms);
+          }
+        });
   }
 
   @Override
   public List<EventSource<?, AwsMfaBinding>> prepareEventSources(
       EventSourceContext<AwsMfaBinding> context) {
-    var secrets = new InformerEventSource<>(
-        InformerEventSourceConfiguration.from(Secret.class, AwsMfaBinding.class)
-            .withLabelSelector(SecretStep.MANAGED_BY_LABEL + "=" + SecretStep.MANAGED_BY)
-            .build(),
-        context);
+    var secrets =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Secret.class, AwsMfaBinding.class)
+                .withLabelSelector(SecretStep.MANAGED_BY_LABEL + "=" + SecretStep.MANAGED_BY)
+                .build(),
+            context);
     return List.of(secrets);
   }
 
@@ -123,8 +131,12 @@ public class AwsMfaBindingReconciler
     StepFailure f = asStepFailure(e);
     Run run = start(binding);
     if (f.reason() == Reason.InvalidSpec) {
-      for (ConditionType t : List.of(ConditionType.UserReady, ConditionType.DeviceEnrolled,
-          ConditionType.VaultKeyReady, ConditionType.SecretReady)) {
+      for (ConditionType t :
+          List.of(
+              ConditionType.UserReady,
+              ConditionType.DeviceEnrolled,
+              ConditionType.VaultKeyReady,
+              ConditionType.SecretReady)) {
         run.conditions().pending(t, f.reason(), "nothing is done while the spec is invalid");
       }
       run.conditions().failed(ConditionType.Ready, f.reason(), f.getMessage());
@@ -136,11 +148,14 @@ public class AwsMfaBindingReconciler
     }
     binding.getStatus().setObservedGeneration(binding.getMetadata().getGeneration());
     LOG.info("{}: {} ({})", run.ref(), f.getMessage(), f.reason());
-    run.events().warning(binding,
-        f.reason() == Reason.InvalidSpec ? EventReason.InvalidSpec : EventReason.ReconcileFailed,
-        f.getMessage());
-    ErrorStatusUpdateControl<AwsMfaBinding> control =
-        ErrorStatusUpdateControl.patchStatus(binding);
+    run.events()
+        .warning(
+            binding,
+            f.reason() == Reason.InvalidSpec
+                ? EventReason.InvalidSpec
+                : EventReason.ReconcileFailed,
+            f.getMessage());
+    ErrorStatusUpdateControl<AwsMfaBinding> control = ErrorStatusUpdateControl.patchStatus(binding);
     if (f.terminal()) {
       // Retrying cannot help until the spec changes; a resync still looks again later.
       return control.withNoRetry().rescheduleAfter(settings.resync());
@@ -153,8 +168,8 @@ public class AwsMfaBindingReconciler
     init(context);
     Run run = start(binding);
     if (!SpecValidator.problems(binding).isEmpty()) {
-      LOG.info("{}: spec is invalid, so nothing was created outside; removing the finalizer",
-          run.ref());
+      LOG.info(
+          "{}: spec is invalid, so nothing was created outside; removing the finalizer", run.ref());
       return DeleteControl.defaultDelete();
     }
     cleanup.run(run);
@@ -162,8 +177,8 @@ public class AwsMfaBindingReconciler
   }
 
   /**
-   * The CRD's CEL rules make the names immutable; this catches the same change on API servers
-   * that do not run them, before anything is created under a second name.
+   * The CRD's CEL rules make the names immutable; this catches the same change on API servers that
+   * do not run them, before anything is created under a second name.
    */
   private static List<String> changedAfterEnrolment(Run run) {
     AwsMfaBindingStatus st = run.status();
@@ -174,12 +189,14 @@ public class AwsMfaBindingReconciler
     }
     if (st.getSerialNumber() != null
         && !st.getSerialNumber().endsWith(":mfa" + d.devicePath() + d.deviceName())) {
-      p.add("spec.mfaDevice: name and path are immutable (enrolled as "
-          + st.getSerialNumber() + ")");
+      p.add(
+          "spec.mfaDevice: name and path are immutable (enrolled as " + st.getSerialNumber() + ")");
     }
     if (st.getVaultCodePath() != null && !st.getVaultCodePath().equals(d.codePath())) {
-      p.add("spec.vault: mount and keyName are immutable (enrolled at "
-          + st.getVaultCodePath() + ")");
+      p.add(
+          "spec.vault: mount and keyName are immutable (enrolled at "
+              + st.getVaultCodePath()
+              + ")");
     }
     return p;
   }
@@ -189,18 +206,22 @@ public class AwsMfaBindingReconciler
       binding.setStatus(new AwsMfaBindingStatus());
     }
     Desired desired = Desired.of(binding, settings.defaultMount(), settings.clusterId());
-    Conditions conditions = new Conditions(
-        binding.getStatus(), binding.getMetadata().getGeneration(), clock);
+    Conditions conditions =
+        new Conditions(binding.getStatus(), binding.getMetadata().getGeneration(), clock);
     return new Run(binding, desired, iam.forRole(desired.roleArn()), conditions, events);
   }
 
   private void waitingForUser(Run run) {
-    run.conditions().pending(ConditionType.DeviceEnrolled, Reason.WaitingForUser,
-        "waiting for IAM user " + run.desired().userName());
-    run.conditions().pending(ConditionType.VaultKeyReady, Reason.WaitingForDevice,
-        "waiting for the MFA device");
-    run.conditions().pending(ConditionType.SecretReady, Reason.WaitingForDevice,
-        "waiting for the MFA device");
+    run.conditions()
+        .pending(
+            ConditionType.DeviceEnrolled,
+            Reason.WaitingForUser,
+            "waiting for IAM user " + run.desired().userName());
+    run.conditions()
+        .pending(
+            ConditionType.VaultKeyReady, Reason.WaitingForDevice, "waiting for the MFA device");
+    run.conditions()
+        .pending(ConditionType.SecretReady, Reason.WaitingForDevice, "waiting for the MFA device");
   }
 
   private UpdateControl<AwsMfaBinding> finish(Run run, String before) {
@@ -228,13 +249,19 @@ public class AwsMfaBindingReconciler
         return StepFailure.of(ConditionType.Ready, o);
       }
       if (t instanceof io.fabric8.kubernetes.client.KubernetesClientException k) {
-        return new StepFailure(ConditionType.Ready, Reason.KubernetesError,
-            "cannot update the binding: HTTP " + k.getCode(), k);
+        return new StepFailure(
+            ConditionType.Ready,
+            Reason.KubernetesError,
+            "cannot update the binding: HTTP " + k.getCode(),
+            k);
       }
     }
     LOG.warn("unexpected failure", e);
-    return new StepFailure(ConditionType.Ready, Reason.InternalError,
-        "unexpected failure: " + e.getClass().getSimpleName(), e);
+    return new StepFailure(
+        ConditionType.Ready,
+        Reason.InternalError,
+        "unexpected failure: " + e.getClass().getSimpleName(),
+        e);
   }
 
   private static String json(AwsMfaBindingStatus s) {

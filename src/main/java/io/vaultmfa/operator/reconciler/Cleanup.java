@@ -14,11 +14,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Step 7: undo what the binding made, in the order real IAM requires (case K08): deactivate
- * the device, delete it, delete the Vault key, detach the policies it attached, delete the
- * user if it created it. Each step treats "already gone" as done, so a crash between steps
- * converges on the next run. Only objects tagged with this binding's uid and cluster id are
- * touched (I4).
+ * Step 7: undo what the binding made, in the order real IAM requires (case K08): deactivate the
+ * device, delete it, delete the Vault key, detach the policies it attached, delete the user if it
+ * created it. Each step treats "already gone" as done, so a crash between steps converges on the
+ * next run. Only objects tagged with this binding's uid and cluster id are touched (I4).
  */
 final class Cleanup {
 
@@ -34,8 +33,11 @@ final class Cleanup {
     Desired d = enrolledNames(run);
     if (d.deletionPolicy() == DeletionPolicy.Retain) {
       LOG.info("{}: deletionPolicy Retain, leaving IAM and Vault as they are", run.ref());
-      run.events().normal(run.binding(), EventReason.Retained,
-          "deletionPolicy is Retain: IAM user, MFA device and Vault key are kept");
+      run.events()
+          .normal(
+              run.binding(),
+              EventReason.Retained,
+              "deletionPolicy is Retain: IAM user, MFA device and Vault key are kept");
       return;
     }
     Iam iam = run.iam();
@@ -47,13 +49,19 @@ final class Cleanup {
           iam.deactivateDevice(d.userName(), serial);
         }
         iam.deleteVirtualDevice(serial);
-        run.events().normal(run.binding(), EventReason.DeviceDeleted,
-            "Deactivated and deleted MFA device " + serial);
+        run.events()
+            .normal(
+                run.binding(),
+                EventReason.DeviceDeleted,
+                "Deactivated and deleted MFA device " + serial);
       }
       if (!serials.isEmpty() || run.status().getSerialNumber() != null) {
         vault.deleteKey(d.mount(), d.keyName());
-        run.events().normal(run.binding(), EventReason.VaultKeyDeleted,
-            "Deleted Vault key " + d.mount() + "/keys/" + d.keyName());
+        run.events()
+            .normal(
+                run.binding(),
+                EventReason.VaultKeyDeleted,
+                "Deleted Vault key " + d.mount() + "/keys/" + d.keyName());
       }
       if (user.isPresent()) {
         List<String> attached = run.status().getAttachedPolicyArns();
@@ -64,8 +72,9 @@ final class Cleanup {
         }
         if (d.ownership().owns(user.get().tags())) {
           iam.deleteUser(d.userName());
-          run.events().normal(run.binding(), EventReason.UserDeleted,
-              "Deleted IAM user " + user.get().arn());
+          run.events()
+              .normal(
+                  run.binding(), EventReason.UserDeleted, "Deleted IAM user " + user.get().arn());
         }
       }
       LOG.info("{}: cleaned up IAM and Vault", run.ref());
@@ -76,8 +85,8 @@ final class Cleanup {
   }
 
   /**
-   * The names the binding was enrolled under, from its status where recorded: on an API server
-   * that does not enforce the CRD's immutability rules the spec may name something else since.
+   * The names the binding was enrolled under, from its status where recorded: on an API server that
+   * does not enforce the CRD's immutability rules the spec may name something else since.
    */
   private static Desired enrolledNames(Run run) {
     Desired d = run.desired();
@@ -102,14 +111,26 @@ final class Cleanup {
       devicePath = pathAndName.substring(0, slash + 1);
       deviceName = pathAndName.substring(slash + 1);
     }
-    return new Desired(user, d.createUser(), d.userPath(), d.policyArns(), d.userTags(),
-        deviceName, devicePath, mount, key, d.issuer(), d.secretName(),
-        d.deletionPolicy(), d.roleArn(), d.ownership());
+    return new Desired(
+        user,
+        d.createUser(),
+        d.userPath(),
+        d.policyArns(),
+        d.userTags(),
+        deviceName,
+        devicePath,
+        mount,
+        key,
+        d.issuer(),
+        d.secretName(),
+        d.deletionPolicy(),
+        d.roleArn(),
+        d.ownership());
   }
 
   /**
-   * This binding's devices: enabled on the user and tagged with its uid, the serial in status,
-   * and unassigned leftovers of its name and tags.
+   * This binding's devices: enabled on the user and tagged with its uid, the serial in status, and
+   * unassigned leftovers of its name and tags.
    */
   private Set<String> ownedDevices(Run run, Desired d, boolean userExists) {
     Iam iam = run.iam();

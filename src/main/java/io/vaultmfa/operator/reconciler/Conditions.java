@@ -15,8 +15,8 @@ import java.util.Optional;
 
 /**
  * Writes conditions the way the Kubernetes API conventions ask: one per type, a reason from a
- * closed set, the generation it describes, and a transition time that moves only when the
- * status flips. {@link #summarise()} derives Ready from the four step conditions.
+ * closed set, the generation it describes, and a transition time that moves only when the status
+ * flips. {@link #summarise()} derives Ready from the four step conditions.
  */
 final class Conditions {
 
@@ -104,7 +104,10 @@ final class Conditions {
         return;
       }
     }
-    set(ConditionType.Ready, TRUE, Reason.Ready,
+    set(
+        ConditionType.Ready,
+        TRUE,
+        Reason.Ready,
         "MFA device enabled and its seed held in Vault at " + status.getVaultCodePath());
   }
 

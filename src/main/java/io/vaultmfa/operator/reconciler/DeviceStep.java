@@ -7,8 +7,8 @@ import io.vaultmfa.operator.iam.Iam;
 import io.vaultmfa.operator.iam.IamUser;
 import io.vaultmfa.operator.iam.MfaDevice;
 import io.vaultmfa.operator.iam.Ownership;
-import io.vaultmfa.operator.outside.OutsideCallException;
 import io.vaultmfa.operator.outside.Outcome;
+import io.vaultmfa.operator.outside.OutsideCallException;
 import io.vaultmfa.operator.totp.Seed;
 import io.vaultmfa.operator.vault.TotpEngine;
 import io.vaultmfa.operator.vault.TotpKey;
@@ -24,9 +24,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Step 3: exactly one enabled device of this binding on the user, whose seed is the Vault key.
  *
- * <p>Enrolment order keeps invariant I1 (no enabled device without its seed in Vault): create
- * the device, write the seed to Vault, prove Vault computes the same codes, and only then
- * enable. Any failure before the device is enabled removes the device and the key again.
+ * <p>Enrolment order keeps invariant I1 (no enabled device without its seed in Vault): create the
+ * device, write the seed to Vault, prove Vault computes the same codes, and only then enable. Any
+ * failure before the device is enabled removes the device and the key again.
  */
 final class DeviceStep {
 
@@ -75,17 +75,31 @@ final class DeviceStep {
         throw StepFailure.of(ConditionType.DeviceEnrolled, e);
       }
       LOG.info("Vault key {} was missing; removed device {} to enrol again", d.keyName(), serial);
-      run.events().normal(run.binding(), EventReason.DriftRepaired,
-          "Vault key " + d.mount() + "/keys/" + d.keyName() + " was missing; removed MFA device "
-              + serial + " and enrolled a new one");
+      run.events()
+          .normal(
+              run.binding(),
+              EventReason.DriftRepaired,
+              "Vault key "
+                  + d.mount()
+                  + "/keys/"
+                  + d.keyName()
+                  + " was missing; removed MFA device "
+                  + serial
+                  + " and enrolled a new one");
     } else if (key.isPresent()
-        && (seen.otherBindingOnUser()
-            || !key.get().accountName().equals(accountName(run, user)))) {
+        && (seen.otherBindingOnUser() || !key.get().accountName().equals(accountName(run, user)))) {
       // A key of this name that this binding did not leave behind: overwriting it would take
       // the seed of someone else's device away (I1, I4).
-      throw new StepFailure(ConditionType.VaultKeyReady, Reason.Conflict,
-          "Vault key " + d.mount() + "/keys/" + d.keyName() + " already exists for "
-              + key.get().accountName() + " and does not belong to this binding;"
+      throw new StepFailure(
+          ConditionType.VaultKeyReady,
+          Reason.Conflict,
+          "Vault key "
+              + d.mount()
+              + "/keys/"
+              + d.keyName()
+              + " already exists for "
+              + key.get().accountName()
+              + " and does not belong to this binding;"
               + " choose another spec.vault.keyName");
     }
     enrol(run, user);
@@ -93,8 +107,8 @@ final class DeviceStep {
 
   /**
    * Finds the enabled device of this binding: the serial recorded in status if IAM still lists it,
-   * else a listed device tagged with this binding (status may have been lost). A device of the
-   * same name that carries someone else's tags is a conflict.
+   * else a listed device tagged with this binding (status may have been lost). A device of the same
+   * name that carries someone else's tags is a conflict.
    */
   private Observed observe(Run run, String user) {
     List<MfaDevice> enabled = run.iam().enabledDevices(user);
@@ -116,8 +130,13 @@ final class DeviceStep {
       }
       others |= Ownership.managed(tags);
       if (m.serialNumber().endsWith(suffix)) {
-        throw new StepFailure(ConditionType.DeviceEnrolled, Reason.Conflict,
-            "MFA device " + m.serialNumber() + " is already enabled on IAM user " + user
+        throw new StepFailure(
+            ConditionType.DeviceEnrolled,
+            Reason.Conflict,
+            "MFA device "
+                + m.serialNumber()
+                + " is already enabled on IAM user "
+                + user
                 + (Ownership.managed(tags)
                     ? " by another binding (" + tags.get(Ownership.BINDING_TAG) + ")"
                     : " and was not created by this operator"));
@@ -143,8 +162,10 @@ final class DeviceStep {
     } catch (RuntimeException e) {
       rollBack(run, device.serialNumber(), keyWritten);
       if (e instanceof OutsideCallException oce) {
-        ConditionType step = oce.system().equals("vault")
-            ? ConditionType.VaultKeyReady : ConditionType.DeviceEnrolled;
+        ConditionType step =
+            oce.system().equals("vault")
+                ? ConditionType.VaultKeyReady
+                : ConditionType.DeviceEnrolled;
         throw StepFailure.of(step, oce);
       }
       throw e;
@@ -152,8 +173,11 @@ final class DeviceStep {
     // From here on the seed is not used again; the reference goes out of scope with this frame.
     Instant now = Instant.now(clock).truncatedTo(ChronoUnit.SECONDS);
     LOG.info("enabled MFA device {} on IAM user {}", device.serialNumber(), user.name());
-    run.events().normal(run.binding(), EventReason.DeviceEnrolled,
-        "Enabled MFA device " + device.serialNumber() + "; codes at " + d.codePath());
+    run.events()
+        .normal(
+            run.binding(),
+            EventReason.DeviceEnrolled,
+            "Enabled MFA device " + device.serialNumber() + "; codes at " + d.codePath());
     run.status().setEnabledAt(now.toString());
     recordEnrolled(run, device.serialNumber(), now);
   }
@@ -179,13 +203,20 @@ final class DeviceStep {
           iam.deleteVirtualDevice(serial);
           removed = true;
           LOG.info("deleted leftover unassigned MFA device {}", serial);
-          run.events().normal(run.binding(), EventReason.LeftoverDeviceRemoved,
-              "Deleted unassigned MFA device " + serial + " left by an interrupted enrolment");
+          run.events()
+              .normal(
+                  run.binding(),
+                  EventReason.LeftoverDeviceRemoved,
+                  "Deleted unassigned MFA device " + serial + " left by an interrupted enrolment");
         }
       }
       if (!removed) {
-        throw new StepFailure(ConditionType.DeviceEnrolled, Reason.Conflict,
-            "a virtual MFA device named " + d.devicePath() + d.deviceName()
+        throw new StepFailure(
+            ConditionType.DeviceEnrolled,
+            Reason.Conflict,
+            "a virtual MFA device named "
+                + d.devicePath()
+                + d.deviceName()
                 + " already exists and does not belong to this binding;"
                 + " set spec.mfaDevice.name to another name");
       }
@@ -196,9 +227,9 @@ final class DeviceStep {
   }
 
   /**
-   * Vault must compute the same code as the seed IAM issued. Vault uses its own clock, so a
-   * read that straddles a window edge is compared with both windows, and a mismatch is checked
-   * once more before it counts.
+   * Vault must compute the same code as the seed IAM issued. Vault uses its own clock, so a read
+   * that straddles a window edge is compared with both windows, and a mismatch is checked once more
+   * before it counts.
    */
   private void checkVaultHolds(Run run, Seed seed) {
     Desired d = run.desired();
@@ -210,14 +241,17 @@ final class DeviceStep {
         return;
       }
     }
-    throw new StepFailure(ConditionType.VaultKeyReady, Reason.CodeMismatch,
-        "the code Vault computes at " + d.codePath()
+    throw new StepFailure(
+        ConditionType.VaultKeyReady,
+        Reason.CodeMismatch,
+        "the code Vault computes at "
+            + d.codePath()
             + " differs from the code of the device's seed; check Vault's clock");
   }
 
   /**
-   * Enables with the codes of the previous and the current window, so enrolment never waits.
-   * If IAM refuses them, waits once for the next window and sends a fresh pair.
+   * Enables with the codes of the previous and the current window, so enrolment never waits. If IAM
+   * refuses them, waits once for the next window and sends a fresh pair.
    */
   void enable(Iam iam, String user, String serial, Seed seed) {
     long now = clock.instant().getEpochSecond();
@@ -242,7 +276,9 @@ final class DeviceStep {
       sleeper.sleepUntil(Instant.ofEpochSecond(next));
     } catch (InterruptedException ie) {
       Thread.currentThread().interrupt();
-      throw new StepFailure(ConditionType.DeviceEnrolled, Reason.InvalidCodes,
+      throw new StepFailure(
+          ConditionType.DeviceEnrolled,
+          Reason.InvalidCodes,
           "interrupted while waiting for the next TOTP window");
     }
     long later = Math.max(clock.instant().getEpochSecond(), next);
@@ -250,8 +286,11 @@ final class DeviceStep {
       iam.enableDevice(user, serial, seed.codeAt(later - PERIOD), seed.codeAt(later));
     } catch (OutsideCallException e) {
       if (e.hasCode("InvalidAuthenticationCode")) {
-        throw new StepFailure(ConditionType.DeviceEnrolled, Reason.InvalidCodes,
-            "IAM refused two pairs of consecutive codes for " + serial
+        throw new StepFailure(
+            ConditionType.DeviceEnrolled,
+            Reason.InvalidCodes,
+            "IAM refused two pairs of consecutive codes for "
+                + serial
                 + "; check the operator's clock");
       }
       if (isEnabled(iam, user, serial)) {
@@ -285,23 +324,38 @@ final class DeviceStep {
       // Left unassigned; the next enrolment finds it by name and tags and deletes it (I3).
       LOG.warn("cannot delete MFA device after a failed enrolment: {}", e.getMessage());
     }
-    run.events().warning(run.binding(), EventReason.EnrolmentRolledBack,
-        "Enrolment of " + serial + " did not finish; the device"
-            + (keyWritten ? " and the Vault key were" : " was") + " removed");
+    run.events()
+        .warning(
+            run.binding(),
+            EventReason.EnrolmentRolledBack,
+            "Enrolment of "
+                + serial
+                + " did not finish; the device"
+                + (keyWritten ? " and the Vault key were" : " was")
+                + " removed");
   }
 
   private void recordEnrolled(Run run, String serial, Instant enabledAt) {
     var st = run.status();
     if (!serial.equals(st.getSerialNumber()) || st.getEnabledAt() == null) {
-      st.setEnabledAt(enabledAt == null ? null
-          : enabledAt.truncatedTo(ChronoUnit.SECONDS).toString());
+      st.setEnabledAt(
+          enabledAt == null ? null : enabledAt.truncatedTo(ChronoUnit.SECONDS).toString());
     }
     st.setSerialNumber(serial);
-    run.conditions().ok(ConditionType.DeviceEnrolled, Reason.Enrolled,
-        "MFA device " + serial + " is enabled on IAM user " + run.desired().userName());
-    run.conditions().ok(ConditionType.VaultKeyReady, Reason.KeyPresent,
-        "Vault key " + run.desired().mount() + "/keys/" + run.desired().keyName()
-            + " holds the device's seed");
+    run.conditions()
+        .ok(
+            ConditionType.DeviceEnrolled,
+            Reason.Enrolled,
+            "MFA device " + serial + " is enabled on IAM user " + run.desired().userName());
+    run.conditions()
+        .ok(
+            ConditionType.VaultKeyReady,
+            Reason.KeyPresent,
+            "Vault key "
+                + run.desired().mount()
+                + "/keys/"
+                + run.desired().keyName()
+                + " holds the device's seed");
   }
 
   static String accountName(Run run, IamUser user) {

@@ -14,10 +14,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Emits core/v1 Events on bindings. The same reason and message for the same object is sent at
- * most once per {@link #QUIET} period, so that a binding stuck in a retry loop does not flood
- * the namespace. An Event that cannot be written is logged and dropped: it never fails a
- * reconcile.
+ * Emits core/v1 Events on bindings. The same reason and message for the same object is sent at most
+ * once per {@link #QUIET} period, so that a binding stuck in a retry loop does not flood the
+ * namespace. An Event that cannot be written is logged and dropped: it never fails a reconcile.
  */
 final class EventRecorder {
 
@@ -55,30 +54,44 @@ final class EventRecorder {
     }
     String ns = on.getMetadata().getNamespace();
     try {
-      client.v1().events().inNamespace(ns).resource(new EventBuilder()
-          .withNewMetadata()
-          .withName(on.getMetadata().getName() + "." + UUID.randomUUID().toString().substring(0, 8))
-          .withNamespace(ns)
-          .endMetadata()
-          .withInvolvedObject(new ObjectReferenceBuilder()
-              .withApiVersion(on.getApiVersion())
-              .withKind(on.getKind())
-              .withName(on.getMetadata().getName())
-              .withNamespace(ns)
-              .withUid(on.getMetadata().getUid())
-              .withResourceVersion(on.getMetadata().getResourceVersion())
-              .build())
-          .withType(reason.type())
-          .withReason(reason.name())
-          .withMessage(message)
-          .withFirstTimestamp(now.toString())
-          .withLastTimestamp(now.toString())
-          .withCount(1)
-          .withNewSource(COMPONENT, null)
-          .withReportingComponent(COMPONENT)
-          .build()).create();
+      client
+          .v1()
+          .events()
+          .inNamespace(ns)
+          .resource(
+              new EventBuilder()
+                  .withNewMetadata()
+                  .withName(
+                      on.getMetadata().getName()
+                          + "."
+                          + UUID.randomUUID().toString().substring(0, 8))
+                  .withNamespace(ns)
+                  .endMetadata()
+                  .withInvolvedObject(
+                      new ObjectReferenceBuilder()
+                          .withApiVersion(on.getApiVersion())
+                          .withKind(on.getKind())
+                          .withName(on.getMetadata().getName())
+                          .withNamespace(ns)
+                          .withUid(on.getMetadata().getUid())
+                          .withResourceVersion(on.getMetadata().getResourceVersion())
+                          .build())
+                  .withType(reason.type())
+                  .withReason(reason.name())
+                  .withMessage(message)
+                  .withFirstTimestamp(now.toString())
+                  .withLastTimestamp(now.toString())
+                  .withCount(1)
+                  .withNewSource(COMPONENT, null)
+                  .withReportingComponent(COMPONENT)
+                  .build())
+          .create();
     } catch (RuntimeException e) {
-      LOG.debug("cannot write Event {} on {}/{}: {}", reason, ns, on.getMetadata().getName(),
+      LOG.debug(
+          "cannot write Event {} on {}/{}: {}",
+          reason,
+          ns,
+          on.getMetadata().getName(),
           e.getMessage());
     }
   }

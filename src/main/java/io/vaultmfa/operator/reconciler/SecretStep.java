@@ -16,8 +16,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Step 4: the output Secret. It holds pointers only, never the seed, under keys ready for
- * {@code envFrom}, and is owned by the binding so that it is collected with it.
+ * Step 4: the output Secret. It holds pointers only, never the seed, under keys ready for {@code
+ * envFrom}, and is owned by the binding so that it is collected with it.
  */
 final class SecretStep {
 
@@ -48,21 +48,27 @@ final class SecretStep {
     String name = run.desired().secretName();
     Map<String, String> data = data(run);
     try {
-      Secret current = owned.stream()
-          .filter(s -> name.equals(s.getMetadata().getName()))
-          .findFirst()
-          .orElse(null);
+      Secret current =
+          owned.stream()
+              .filter(s -> name.equals(s.getMetadata().getName()))
+              .findFirst()
+              .orElse(null);
       if (current == null) {
         client.secrets().inNamespace(ns).resource(desired(b, name, data)).create();
         run.events().normal(b, EventReason.SecretWritten, "Created Secret " + name);
       } else if (!data.equals(current.getData())
           || !MANAGED_BY.equals(labels(current).get(MANAGED_BY_LABEL))) {
-        client.secrets().inNamespace(ns).withName(name).edit(s -> {
-          s.setData(data);
-          s.setStringData(null);
-          s.getMetadata().setLabels(withManagedBy(s.getMetadata().getLabels()));
-          return s;
-        });
+        client
+            .secrets()
+            .inNamespace(ns)
+            .withName(name)
+            .edit(
+                s -> {
+                  s.setData(data);
+                  s.setStringData(null);
+                  s.getMetadata().setLabels(withManagedBy(s.getMetadata().getLabels()));
+                  return s;
+                });
         run.events().normal(b, EventReason.DriftRepaired, "Restored the content of Secret " + name);
       }
       for (Secret old : owned) {
@@ -72,17 +78,30 @@ final class SecretStep {
       }
     } catch (KubernetesClientException e) {
       if (e.getCode() == 409) {
-        throw new StepFailure(ConditionType.SecretReady, Reason.Conflict,
-            "Secret " + name + " already exists and is not owned by this binding;"
+        throw new StepFailure(
+            ConditionType.SecretReady,
+            Reason.Conflict,
+            "Secret "
+                + name
+                + " already exists and is not owned by this binding;"
                 + " delete it or set spec.secretName");
       }
-      throw new StepFailure(ConditionType.SecretReady, Reason.KubernetesError,
-          "cannot write Secret " + name + ": HTTP " + e.getCode()
-              + (e.getStatus() == null ? "" : " " + e.getStatus().getMessage()), e);
+      throw new StepFailure(
+          ConditionType.SecretReady,
+          Reason.KubernetesError,
+          "cannot write Secret "
+              + name
+              + ": HTTP "
+              + e.getCode()
+              + (e.getStatus() == null ? "" : " " + e.getStatus().getMessage()),
+          e);
     }
     run.status().setSecretName(name);
-    run.conditions().ok(ConditionType.SecretReady, Reason.SecretWritten,
-        "Secret " + name + " points at " + run.desired().codePath());
+    run.conditions()
+        .ok(
+            ConditionType.SecretReady,
+            Reason.SecretWritten,
+            "Secret " + name + " points at " + run.desired().codePath());
   }
 
   private Map<String, String> data(Run run) {
@@ -96,14 +115,15 @@ final class SecretStep {
   }
 
   private static Secret desired(AwsMfaBinding b, String name, Map<String, String> data) {
-    OwnerReference owner = new OwnerReferenceBuilder()
-        .withApiVersion(b.getApiVersion())
-        .withKind(b.getKind())
-        .withName(b.getMetadata().getName())
-        .withUid(b.getMetadata().getUid())
-        .withController(true)
-        .withBlockOwnerDeletion(false)
-        .build();
+    OwnerReference owner =
+        new OwnerReferenceBuilder()
+            .withApiVersion(b.getApiVersion())
+            .withKind(b.getKind())
+            .withName(b.getMetadata().getName())
+            .withUid(b.getMetadata().getUid())
+            .withController(true)
+            .withBlockOwnerDeletion(false)
+            .build();
     return new SecretBuilder()
         .withNewMetadata()
         .withName(name)

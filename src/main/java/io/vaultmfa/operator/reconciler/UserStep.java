@@ -24,8 +24,11 @@ final class UserStep {
     try {
       Optional<IamUser> found = run.iam().findUser(d.userName());
       if (found.isEmpty() && !d.createUser()) {
-        run.conditions().failed(ConditionType.UserReady, Reason.UserNotFound,
-            "IAM user " + d.userName() + " does not exist and spec.iamUser.create is false");
+        run.conditions()
+            .failed(
+                ConditionType.UserReady,
+                Reason.UserNotFound,
+                "IAM user " + d.userName() + " does not exist and spec.iamUser.create is false");
         return Optional.empty();
       }
       if (found.isEmpty()) {
@@ -33,8 +36,8 @@ final class UserStep {
         tags.putAll(d.ownership().tags());
         user = run.iam().createUser(d.userName(), d.userPath(), tags);
         LOG.info("created IAM user {}", user.arn());
-        run.events().normal(run.binding(), EventReason.UserCreated,
-            "Created IAM user " + user.arn());
+        run.events()
+            .normal(run.binding(), EventReason.UserCreated, "Created IAM user " + user.arn());
       } else {
         user = found.get();
       }
@@ -45,10 +48,13 @@ final class UserStep {
       throw StepFailure.of(ConditionType.UserReady, e);
     }
     boolean created = d.ownership().owns(user.tags());
-    run.conditions().ok(ConditionType.UserReady,
-        created ? Reason.UserCreated : Reason.UserAdopted,
-        (created ? "IAM user " + user.arn() + " created by this binding"
-            : "IAM user " + user.arn() + " adopted; it is kept when the binding is deleted"));
+    run.conditions()
+        .ok(
+            ConditionType.UserReady,
+            created ? Reason.UserCreated : Reason.UserAdopted,
+            (created
+                ? "IAM user " + user.arn() + " created by this binding"
+                : "IAM user " + user.arn() + " adopted; it is kept when the binding is deleted"));
     return Optional.of(user);
   }
 
@@ -58,8 +64,10 @@ final class UserStep {
    */
   private void reconcilePolicies(Run run, String user) {
     List<String> wanted = run.desired().policyArns();
-    List<String> ours = run.status().getAttachedPolicyArns() == null
-        ? new ArrayList<>() : new ArrayList<>(run.status().getAttachedPolicyArns());
+    List<String> ours =
+        run.status().getAttachedPolicyArns() == null
+            ? new ArrayList<>()
+            : new ArrayList<>(run.status().getAttachedPolicyArns());
     if (wanted.isEmpty() && ours.isEmpty()) {
       return;
     }
@@ -71,16 +79,22 @@ final class UserStep {
           if (!ours.contains(arn)) {
             ours.add(arn);
           }
-          run.events().normal(run.binding(), EventReason.PolicyAttached,
-              "Attached policy " + arn + " to IAM user " + user);
+          run.events()
+              .normal(
+                  run.binding(),
+                  EventReason.PolicyAttached,
+                  "Attached policy " + arn + " to IAM user " + user);
         }
       }
       for (String arn : List.copyOf(ours)) {
         if (!wanted.contains(arn)) {
           run.iam().detachPolicy(user, arn);
           ours.remove(arn);
-          run.events().normal(run.binding(), EventReason.PolicyDetached,
-              "Detached policy " + arn + " from IAM user " + user);
+          run.events()
+              .normal(
+                  run.binding(),
+                  EventReason.PolicyDetached,
+                  "Detached policy " + arn + " from IAM user " + user);
         }
       }
     } finally {

@@ -3,8 +3,8 @@ package io.vaultmfa.operator.vault;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vaultmfa.operator.metrics.OutsideCalls;
-import io.vaultmfa.operator.outside.OutsideCallException;
 import io.vaultmfa.operator.outside.Outcome;
+import io.vaultmfa.operator.outside.OutsideCallException;
 import io.vaultmfa.operator.totp.Seed;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -15,19 +15,19 @@ import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.HttpEntity;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatusCode;
-import org.springframework.web.client.HttpStatusCodeException;
-import org.springframework.web.client.ResourceAccessException;
-import org.springframework.web.client.RestClientException;
-import org.springframework.web.client.RestOperations;
 import org.springframework.vault.VaultException;
 import org.springframework.vault.authentication.VaultLoginException;
 import org.springframework.vault.authentication.VaultSessionManagerException;
 import org.springframework.vault.core.VaultOperations;
+import org.springframework.web.client.HttpStatusCodeException;
+import org.springframework.web.client.ResourceAccessException;
+import org.springframework.web.client.RestClientException;
+import org.springframework.web.client.RestOperations;
 
 /**
- * Vault's TOTP secrets engine, in its own words: write, read and delete a key, read a code.
- * Knows nothing of Kubernetes. Keys are always written as SHA1, 6 digits, 30 seconds: the only
- * parameters AWS virtual MFA devices use.
+ * Vault's TOTP secrets engine, in its own words: write, read and delete a key, read a code. Knows
+ * nothing of Kubernetes. Keys are always written as SHA1, 6 digits, 30 seconds: the only parameters
+ * AWS virtual MFA devices use.
  */
 public class TotpEngine {
 
@@ -54,8 +54,7 @@ public class TotpEngine {
   }
 
   /** Writes (or overwrites) the key with the seed IAM issued. */
-  public void writeKey(
-      String mount, String key, Seed seed, String issuer, String accountName) {
+  public void writeKey(String mount, String key, Seed seed, String issuer, String accountName) {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("key", seed.reveal());
     body.put("issuer", issuer);
@@ -65,15 +64,23 @@ public class TotpEngine {
     body.put("period", PERIOD);
     String path = mount + "/keys/" + key;
     try {
-      call("WriteKey", "write Vault key " + path, seed::scrub, rest -> {
-        rest.exchange(path, HttpMethod.POST, new HttpEntity<>(body), JSON_MAP);
-        return null;
-      });
+      call(
+          "WriteKey",
+          "write Vault key " + path,
+          seed::scrub,
+          rest -> {
+            rest.exchange(path, HttpMethod.POST, new HttpEntity<>(body), JSON_MAP);
+            return null;
+          });
     } catch (OutsideCallException e) {
       if (e.hasCode("404")) {
         // A write answered 404 means no TOTP engine at this mount: asking again will not help.
-        throw new OutsideCallException(SYSTEM, "write Vault key " + path, Outcome.INVALID,
-            e.code(), "Vault has no TOTP secrets engine at " + mount + "/ (or refuses the key name)");
+        throw new OutsideCallException(
+            SYSTEM,
+            "write Vault key " + path,
+            Outcome.INVALID,
+            e.code(),
+            "Vault has no TOTP secrets engine at " + mount + "/ (or refuses the key name)");
       }
       throw e;
     }
@@ -82,14 +89,19 @@ public class TotpEngine {
   public Optional<TotpKey> readKey(String mount, String key) {
     String path = mount + "/keys/" + key;
     try {
-      Map<String, Object> data = call("ReadKey", "read Vault key " + path, s -> s,
-          rest -> dataOf(rest.exchange(path, HttpMethod.GET, null, JSON_MAP).getBody()));
-      return Optional.of(new TotpKey(
-          str(data.get("account_name")),
-          str(data.get("issuer")),
-          str(data.get("algorithm")),
-          num(data.get("digits")),
-          num(data.get("period"))));
+      Map<String, Object> data =
+          call(
+              "ReadKey",
+              "read Vault key " + path,
+              s -> s,
+              rest -> dataOf(rest.exchange(path, HttpMethod.GET, null, JSON_MAP).getBody()));
+      return Optional.of(
+          new TotpKey(
+              str(data.get("account_name")),
+              str(data.get("issuer")),
+              str(data.get("algorithm")),
+              num(data.get("digits")),
+              num(data.get("period"))));
     } catch (OutsideCallException e) {
       if (e.is(Outcome.NOT_FOUND)) {
         return Optional.empty();
@@ -101,19 +113,26 @@ public class TotpEngine {
   /** The code Vault gives for the current window. */
   public String code(String mount, String key) {
     String path = codePath(mount, key);
-    return call("ReadCode", "read Vault code " + path, s -> s,
-        rest -> str(dataOf(rest.exchange(path, HttpMethod.GET, null, JSON_MAP).getBody())
-            .get("code")));
+    return call(
+        "ReadCode",
+        "read Vault code " + path,
+        s -> s,
+        rest ->
+            str(dataOf(rest.exchange(path, HttpMethod.GET, null, JSON_MAP).getBody()).get("code")));
   }
 
   /** Deletes the key; a key already gone counts as deleted. */
   public void deleteKey(String mount, String key) {
     String path = mount + "/keys/" + key;
     try {
-      call("DeleteKey", "delete Vault key " + path, s -> s, rest -> {
-        rest.exchange(path, HttpMethod.DELETE, null, JSON_MAP);
-        return null;
-      });
+      call(
+          "DeleteKey",
+          "delete Vault key " + path,
+          s -> s,
+          rest -> {
+            rest.exchange(path, HttpMethod.DELETE, null, JSON_MAP);
+            return null;
+          });
     } catch (OutsideCallException e) {
       if (!e.is(Outcome.NOT_FOUND)) {
         throw e;
@@ -122,15 +141,18 @@ public class TotpEngine {
   }
 
   private <T> T call(
-      String operation, String what, Function<String, String> scrub,
+      String operation,
+      String what,
+      Function<String, String> scrub,
       Function<RestOperations, T> fn) {
-    Supplier<T> guarded = () -> {
-      try {
-        return vault.doWithSession(fn::apply);
-      } catch (RuntimeException e) {
-        throw translate(what, scrub, e);
-      }
-    };
+    Supplier<T> guarded =
+        () -> {
+          try {
+            return vault.doWithSession(fn::apply);
+          } catch (RuntimeException e) {
+            throw translate(what, scrub, e);
+          }
+        };
     return calls.record(SYSTEM, operation, guarded);
   }
 
@@ -146,17 +168,17 @@ public class TotpEngine {
         return classify(what, h.getStatusCode(), scrub.apply(errors(h.getResponseBodyAsString())));
       }
       if (t instanceof ResourceAccessException) {
-        return new OutsideCallException(SYSTEM, what, Outcome.RETRYABLE, "Unreachable",
-            scrub.apply(rootMessage(t)));
+        return new OutsideCallException(
+            SYSTEM, what, Outcome.RETRYABLE, "Unreachable", scrub.apply(rootMessage(t)));
       }
     }
     if (e instanceof VaultLoginException || e instanceof VaultSessionManagerException) {
-      return new OutsideCallException(SYSTEM, what, Outcome.DENIED, "LoginFailed",
-          scrub.apply(e.getMessage()));
+      return new OutsideCallException(
+          SYSTEM, what, Outcome.DENIED, "LoginFailed", scrub.apply(e.getMessage()));
     }
     if (e instanceof VaultException || e instanceof RestClientException) {
-      return new OutsideCallException(SYSTEM, what, Outcome.RETRYABLE, "",
-          scrub.apply(e.getMessage()));
+      return new OutsideCallException(
+          SYSTEM, what, Outcome.RETRYABLE, "", scrub.apply(e.getMessage()));
     }
     throw e;
   }

@@ -30,27 +30,35 @@ public final class VaultClients {
 
   public static VaultTemplate template(OperatorConfig config) {
     VaultEndpoint endpoint = VaultEndpoint.from(config.uri(Setting.VAULT_ADDRESS));
-    SslConfiguration ssl = config.optional(Setting.VAULT_CA_CERT)
-        .map(pem -> SslConfiguration.forTrustStore(
-            SslConfiguration.KeyStoreConfiguration.of(new FileSystemResource(pem))
-                .withStoreType("PEM")))
-        .orElseGet(SslConfiguration::unconfigured);
-    ClientHttpRequestFactory http = ClientHttpRequestFactoryFactory.create(
-        new ClientOptions(Duration.ofSeconds(5), Duration.ofSeconds(15)), ssl);
-    RestTemplateBuilder rest = RestTemplateBuilder.builder().endpoint(endpoint).requestFactory(http);
-    config.optional(Setting.VAULT_NAMESPACE)
+    SslConfiguration ssl =
+        config
+            .optional(Setting.VAULT_CA_CERT)
+            .map(
+                pem ->
+                    SslConfiguration.forTrustStore(
+                        SslConfiguration.KeyStoreConfiguration.of(new FileSystemResource(pem))
+                            .withStoreType("PEM")))
+            .orElseGet(SslConfiguration::unconfigured);
+    ClientHttpRequestFactory http =
+        ClientHttpRequestFactoryFactory.create(
+            new ClientOptions(Duration.ofSeconds(5), Duration.ofSeconds(15)), ssl);
+    RestTemplateBuilder rest =
+        RestTemplateBuilder.builder().endpoint(endpoint).requestFactory(http);
+    config
+        .optional(Setting.VAULT_NAMESPACE)
         .ifPresent(ns -> rest.defaultHeader("X-Vault-Namespace", ns));
 
     ClientAuthentication auth;
     if (config.get(Setting.VAULT_AUTH).equals("kubernetes")) {
-      auth = new KubernetesAuthentication(
-          KubernetesAuthenticationOptions.builder()
-              .role(config.get(Setting.VAULT_K8S_ROLE))
-              .path(config.get(Setting.VAULT_K8S_MOUNT))
-              .jwtSupplier(new KubernetesServiceAccountTokenFile(
-                  config.get(Setting.VAULT_K8S_JWT_FILE)))
-              .build(),
-          rest.build());
+      auth =
+          new KubernetesAuthentication(
+              KubernetesAuthenticationOptions.builder()
+                  .role(config.get(Setting.VAULT_K8S_ROLE))
+                  .path(config.get(Setting.VAULT_K8S_MOUNT))
+                  .jwtSupplier(
+                      new KubernetesServiceAccountTokenFile(config.get(Setting.VAULT_K8S_JWT_FILE)))
+                  .build(),
+              rest.build());
     } else {
       auth = new TokenAuthentication(token(config));
     }
@@ -63,15 +71,17 @@ public final class VaultClients {
   }
 
   private static String token(OperatorConfig config) {
-    return config.optional(Setting.VAULT_TOKEN_FILE)
-        .map(f -> {
-          try {
-            return Files.readString(Path.of(f)).trim();
-          } catch (IOException e) {
-            throw new io.vaultmfa.operator.config.ConfigException(
-                "cannot read vault.tokenFile " + f + ": " + e.getMessage());
-          }
-        })
+    return config
+        .optional(Setting.VAULT_TOKEN_FILE)
+        .map(
+            f -> {
+              try {
+                return Files.readString(Path.of(f)).trim();
+              } catch (IOException e) {
+                throw new io.vaultmfa.operator.config.ConfigException(
+                    "cannot read vault.tokenFile " + f + ": " + e.getMessage());
+              }
+            })
         .orElseGet(() -> config.get(Setting.VAULT_TOKEN));
   }
 }

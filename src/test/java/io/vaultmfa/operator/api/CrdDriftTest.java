@@ -30,9 +30,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The CRD in {@code crds/} is what users apply; the one in {@code target/classes} is what the
- * Java model generates. They must not drift, and the committed one must carry the API of
- * DESIGN.md section 2.
+ * The CRD in {@code crds/} is what users apply; the one in {@code target/classes} is what the Java
+ * model generates. They must not drift, and the committed one must carry the API of DESIGN.md
+ * section 2.
  */
 class CrdDriftTest {
 
@@ -68,15 +68,25 @@ class CrdDriftTest {
   void committedCrdEqualsGeneratedCrdByteForByte() throws IOException {
     Path gen = generated();
     if (!Files.exists(gen)) {
-      fail("generated CRD " + gen + " is missing: run `mvn process-classes` (the fabric8 "
-          + "crd-generator-maven-plugin writes it) before this test");
+      fail(
+          "generated CRD "
+              + gen
+              + " is missing: run `mvn process-classes` (the fabric8 "
+              + "crd-generator-maven-plugin writes it) before this test");
     }
     byte[] want = Files.readAllBytes(gen);
     byte[] have = Files.readAllBytes(committed());
     if (!Arrays.equals(want, have)) {
-      fail("crds/" + FILE + " has drifted from the CRD generated from the Java model ("
-          + firstDifference(have, want) + ").\nCopy the generated file and commit it:\n"
-          + "  cp target/classes/META-INF/fabric8/" + FILE + " crds/" + FILE);
+      fail(
+          "crds/"
+              + FILE
+              + " has drifted from the CRD generated from the Java model ("
+              + firstDifference(have, want)
+              + ").\nCopy the generated file and commit it:\n"
+              + "  cp target/classes/META-INF/fabric8/"
+              + FILE
+              + " crds/"
+              + FILE);
     }
   }
 
@@ -87,8 +97,13 @@ class CrdDriftTest {
       String x = i < a.length ? a[i] : "<end of file>";
       String y = i < b.length ? b[i] : "<end of file>";
       if (!x.equals(y)) {
-        return "first difference at line " + (i + 1) + ": committed [" + x + "], generated ["
-            + y + "]";
+        return "first difference at line "
+            + (i + 1)
+            + ": committed ["
+            + x
+            + "], generated ["
+            + y
+            + "]";
       }
     }
     return "same lines, different bytes";
@@ -130,13 +145,15 @@ class CrdDriftTest {
   }
 
   @ParameterizedTest(name = "{0} shows {1}")
-  @CsvSource(delimiter = '|', value = {
-    "User   | .spec.iamUser.name",
-    "Serial | .status.serialNumber",
-    "Ready  | .status.conditions[?(@.type==\"Ready\")].status",
-    "Reason | .status.conditions[?(@.type==\"Ready\")].reason",
-    "Age    | .metadata.creationTimestamp"
-  })
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "User   | .spec.iamUser.name",
+        "Serial | .status.serialNumber",
+        "Ready  | .status.conditions[?(@.type==\"Ready\")].status",
+        "Reason | .status.conditions[?(@.type==\"Ready\")].reason",
+        "Age    | .metadata.creationTimestamp"
+      })
   void printerColumnPath(String name, String jsonPath) {
     assertThat(version.getAdditionalPrinterColumns())
         .filteredOn(c -> c.getName().equals(name))
@@ -150,8 +167,9 @@ class CrdDriftTest {
     JSONSchemaProps name = property("iamUser", "name");
     assertThat(name.getXKubernetesValidations())
         .extracting(ValidationRule::getRule, ValidationRule::getMessage)
-        .contains(org.assertj.core.groups.Tuple.tuple(
-            "self == oldSelf", "spec.iamUser.name is immutable"));
+        .contains(
+            org.assertj.core.groups.Tuple.tuple(
+                "self == oldSelf", "spec.iamUser.name is immutable"));
   }
 
   @Test
@@ -160,10 +178,13 @@ class CrdDriftTest {
     assertThat(spec.getXKubernetesValidations())
         .filteredOn(r -> ".mfaDevice.name".equals(r.getFieldPath()))
         .singleElement()
-        .satisfies(r -> {
-          assertThat(r.getRule()).contains("self.mfaDevice.name").contains("oldSelf.mfaDevice.name");
-          assertThat(r.getMessage()).isEqualTo("spec.mfaDevice.name is immutable");
-        });
+        .satisfies(
+            r -> {
+              assertThat(r.getRule())
+                  .contains("self.mfaDevice.name")
+                  .contains("oldSelf.mfaDevice.name");
+              assertThat(r.getMessage()).isEqualTo("spec.mfaDevice.name is immutable");
+            });
   }
 
   @Test

@@ -64,15 +64,15 @@ class SpecValidatorTest {
   class VaultKeyName {
 
     @ParameterizedTest(name = "accepted: {0}")
-    @ValueSource(strings = {"svc-user", "svc_user", "svc-user@example.com",
-        "default.svc-user.mfa", "a"})
+    @ValueSource(
+        strings = {"svc-user", "svc_user", "svc-user@example.com", "default.svc-user.mfa", "a"})
     void accepted(String key) {
       assertThat(problems(withKeyName(key))).isEmpty();
     }
 
     @ParameterizedTest(name = "refused: [{0}]")
-    @ValueSource(strings = {"-svc", "svc-", "team/svc", "team:svc", "svc user", "svc+ops",
-        "svc-user@"})
+    @ValueSource(
+        strings = {"-svc", "svc-", "team/svc", "team:svc", "svc user", "svc+ops", "svc-user@"})
     void refused(String key) {
       assertThat(problems(withKeyName(key)))
           .singleElement()
@@ -84,7 +84,9 @@ class SpecValidatorTest {
     void atMost128Characters() {
       assertThat(problems(withKeyName("k".repeat(128)))).isEmpty();
       assertThat(problems(withKeyName("k".repeat(129))))
-          .singleElement().asString().startsWith("spec.vault.keyName: must be at most 128");
+          .singleElement()
+          .asString()
+          .startsWith("spec.vault.keyName: must be at most 128");
     }
   }
 
@@ -113,7 +115,9 @@ class SpecValidatorTest {
     void tooLongIsReportedAgainstKeyName() {
       // A namespace of 63 and a name of 253 characters make a 317-character default.
       List<String> p = problems(binding("n".repeat(63), "m".repeat(253), "TOTP"));
-      assertThat(p).singleElement().asString()
+      assertThat(p)
+          .singleElement()
+          .asString()
           .startsWith("spec.vault.keyName")
           .contains("at most 128");
     }
@@ -145,7 +149,9 @@ class SpecValidatorTest {
     @MethodSource("io.vaultmfa.operator.api.SpecValidatorTest#invalidIamNames")
     void invalid(String name) {
       assertThat(problems(binding("team-a", "b", name)))
-          .singleElement().asString().startsWith("spec.iamUser.name: ");
+          .singleElement()
+          .asString()
+          .startsWith("spec.iamUser.name: ");
     }
 
     @Test
@@ -170,8 +176,8 @@ class SpecValidatorTest {
         "u".repeat(65),
         "svc user",
         "team/svc",
-        "svc\u0430",        // Cyrillic a, looks like Latin a
-        "\u0422OTP",        // Cyrillic Te, looks like Latin T
+        "svc\u0430", // Cyrillic a, looks like Latin a
+        "\u0422OTP", // Cyrillic Te, looks like Latin T
         "svc\n",
         "svc:user",
         "svc*");
@@ -208,19 +214,21 @@ class SpecValidatorTest {
   }
 
   static Stream<String> invalidPaths() {
-    return Stream.of("", "ci", "/ci", "ci/", "//", "/a b/", "/\u00e9/",
-        "/" + "p".repeat(511) + "/");
+    return Stream.of(
+        "", "ci", "/ci", "ci/", "//", "/a b/", "/\u00e9/", "/" + "p".repeat(511) + "/");
   }
 
   @Nested
   class PolicyArns {
 
     @ParameterizedTest(name = "valid: {0}")
-    @ValueSource(strings = {
-        "arn:aws:iam::aws:policy/ReadOnlyAccess",
-        "arn:aws:iam::123456789012:policy/team/deploy",
-        "arn:aws-us-gov:iam::aws:policy/AdministratorAccess",
-        "arn:aws-cn:iam::123456789012:policy/p"})
+    @ValueSource(
+        strings = {
+          "arn:aws:iam::aws:policy/ReadOnlyAccess",
+          "arn:aws:iam::123456789012:policy/team/deploy",
+          "arn:aws-us-gov:iam::aws:policy/AdministratorAccess",
+          "arn:aws-cn:iam::123456789012:policy/p"
+        })
     void valid(String arn) {
       AwsMfaBinding b = validBinding();
       b.getSpec().getIamUser().setManagedPolicyArns(List.of(arn));
@@ -228,19 +236,24 @@ class SpecValidatorTest {
     }
 
     @ParameterizedTest(name = "invalid: [{0}]")
-    @ValueSource(strings = {
-        "ReadOnlyAccess",
-        "arn:aws:iam::123456789012:role/deployer",
-        "arn:aws:iam::12345678901:policy/p",
-        "arn:aws:iam::aws:policy/",
-        "arn:aws:iam::aws:policy/a b",
-        "arn:aws:s3:::bucket"})
+    @ValueSource(
+        strings = {
+          "ReadOnlyAccess",
+          "arn:aws:iam::123456789012:role/deployer",
+          "arn:aws:iam::12345678901:policy/p",
+          "arn:aws:iam::aws:policy/",
+          "arn:aws:iam::aws:policy/a b",
+          "arn:aws:s3:::bucket"
+        })
     void invalid(String arn) {
       AwsMfaBinding b = validBinding();
-      b.getSpec().getIamUser().setManagedPolicyArns(
-          List.of("arn:aws:iam::aws:policy/ReadOnlyAccess", arn));
+      b.getSpec()
+          .getIamUser()
+          .setManagedPolicyArns(List.of("arn:aws:iam::aws:policy/ReadOnlyAccess", arn));
       assertThat(problems(b))
-          .singleElement().asString().startsWith("spec.iamUser.managedPolicyArns[1]: ");
+          .singleElement()
+          .asString()
+          .startsWith("spec.iamUser.managedPolicyArns[1]: ");
     }
   }
 
@@ -252,8 +265,8 @@ class SpecValidatorTest {
   }
 
   /**
-   * The same strings are OpenAPI patterns in the CRD, where the API server evaluates them with
-   * Go's RE2. Java-only syntax would compile here and break (or mean something else) there.
+   * The same strings are OpenAPI patterns in the CRD, where the API server evaluates them with Go's
+   * RE2. Java-only syntax would compile here and break (or mean something else) there.
    */
   @Nested
   class RulesAreRe2Patterns {
@@ -278,9 +291,24 @@ class SpecValidatorTest {
     }
 
     @ParameterizedTest(name = "flags [{0}]")
-    @ValueSource(strings = {"^a(?=b)$", "^a(?!b)$", "^(?<=a)b$", "^(?<!a)b$", "^(?>ab)$",
-        "^a*+$", "^a++$", "^a?+$", "^a{2}+$", "^\\p{Alpha}+$", "^\\P{L}$", "^(a)\\1$",
-        "^[a-z&&[^e]]$", "^a\\Z", "^\\h$"})
+    @ValueSource(
+        strings = {
+          "^a(?=b)$",
+          "^a(?!b)$",
+          "^(?<=a)b$",
+          "^(?<!a)b$",
+          "^(?>ab)$",
+          "^a*+$",
+          "^a++$",
+          "^a?+$",
+          "^a{2}+$",
+          "^\\p{Alpha}+$",
+          "^\\P{L}$",
+          "^(a)\\1$",
+          "^[a-z&&[^e]]$",
+          "^a\\Z",
+          "^\\h$"
+        })
     void theSyntaxCheckCatchesJavaOnlyConstructs(String regex) {
       assertThat(javaOnlySyntax(regex)).isNotEmpty();
     }
@@ -349,14 +377,17 @@ class SpecValidatorTest {
       }
       if (c == '(' && regex.startsWith("(?", i)) {
         String rest = regex.substring(i + 2);
-        if (rest.startsWith("=") || rest.startsWith("!") || rest.startsWith("<=")
+        if (rest.startsWith("=")
+            || rest.startsWith("!")
+            || rest.startsWith("<=")
             || rest.startsWith("<!")) {
           found.add("lookaround at " + i);
         } else if (rest.startsWith(">")) {
           found.add("atomic group at " + i);
         }
       }
-      if ((c == '*' || c == '+' || c == '?' || c == '}') && i + 1 < regex.length()
+      if ((c == '*' || c == '+' || c == '?' || c == '}')
+          && i + 1 < regex.length()
           && regex.charAt(i + 1) == '+') {
         found.add("possessive quantifier at " + i);
       }

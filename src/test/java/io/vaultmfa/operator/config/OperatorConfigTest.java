@@ -98,21 +98,23 @@ class OperatorConfigTest {
   @Nested
   class FileThenEnvironment {
 
-    static final String FILE = String.join("\n",
-        "clusterId: from-file",
-        "resyncInterval: 90s",
-        "concurrency: 8",
-        "watchNamespaces: team-a, team-b",
-        "kubernetes:",
-        "  serverSideApply: false",
-        "vault:",
-        "  address: http://127.0.0.1:8200",
-        "  totpMount: team/totp",
-        "  kubernetes:",
-        "    role: from-file-role",
-        "metrics:",
-        "  port: 9090",
-        "");
+    static final String FILE =
+        String.join(
+            "\n",
+            "clusterId: from-file",
+            "resyncInterval: 90s",
+            "concurrency: 8",
+            "watchNamespaces: team-a, team-b",
+            "kubernetes:",
+            "  serverSideApply: false",
+            "vault:",
+            "  address: http://127.0.0.1:8200",
+            "  totpMount: team/totp",
+            "  kubernetes:",
+            "    role: from-file-role",
+            "metrics:",
+            "  port: 9090",
+            "");
 
     @Test
     void nestedKeysAreRead() throws IOException {
@@ -130,12 +132,15 @@ class OperatorConfigTest {
 
     @Test
     void environmentOverridesTheFile() throws IOException {
-      OperatorConfig c = OperatorConfig.load(yaml(FILE), Map.of(
-          "VAULT_TOKEN", TOKEN,
-          "VAULTMFA_CLUSTER_ID", "from-env",
-          "VAULTMFA_CONCURRENCY", "2",
-          "VAULTMFA_SERVER_SIDE_APPLY", "true",
-          "VAULTMFA_VAULT_K8S_ROLE", "from-env-role"));
+      OperatorConfig c =
+          OperatorConfig.load(
+              yaml(FILE),
+              Map.of(
+                  "VAULT_TOKEN", TOKEN,
+                  "VAULTMFA_CLUSTER_ID", "from-env",
+                  "VAULTMFA_CONCURRENCY", "2",
+                  "VAULTMFA_SERVER_SIDE_APPLY", "true",
+                  "VAULTMFA_VAULT_K8S_ROLE", "from-env-role"));
       assertThat(c.clusterId()).isEqualTo("from-env");
       assertThat(c.concurrency()).isEqualTo(2);
       assertThat(c.serverSideApply()).isTrue();
@@ -144,15 +149,16 @@ class OperatorConfigTest {
 
     @Test
     void fileValuesNotOverriddenStay() throws IOException {
-      OperatorConfig c = OperatorConfig.load(yaml(FILE),
-          Map.of("VAULT_TOKEN", TOKEN, "VAULTMFA_CONCURRENCY", "2"));
+      OperatorConfig c =
+          OperatorConfig.load(
+              yaml(FILE), Map.of("VAULT_TOKEN", TOKEN, "VAULTMFA_CONCURRENCY", "2"));
       assertThat(c.resyncInterval()).isEqualTo(Duration.ofSeconds(90));
     }
 
     @Test
     void anEmptyEnvironmentVariableDoesNotOverride() throws IOException {
-      OperatorConfig c = OperatorConfig.load(yaml(FILE),
-          Map.of("VAULT_TOKEN", TOKEN, "VAULTMFA_CLUSTER_ID", ""));
+      OperatorConfig c =
+          OperatorConfig.load(yaml(FILE), Map.of("VAULT_TOKEN", TOKEN, "VAULTMFA_CLUSTER_ID", ""));
       assertThat(c.clusterId()).isEqualTo("from-file");
     }
 
@@ -176,10 +182,7 @@ class OperatorConfigTest {
   class Required {
 
     @ParameterizedTest(name = "{0} / {1}")
-    @CsvSource({
-      "clusterId, VAULTMFA_CLUSTER_ID",
-      "vault.address, VAULT_ADDR"
-    })
+    @CsvSource({"clusterId, VAULTMFA_CLUSTER_ID", "vault.address, VAULT_ADDR"})
     void missingSettingNamesKeyAndVariable(String key, String var) {
       Map<String, String> e = env();
       e.remove(var);
@@ -253,14 +256,21 @@ class OperatorConfigTest {
     }
 
     @ParameterizedTest(name = "vault.address [{0}]")
-    @ValueSource(strings = {"vault:8200", "vault.example.com", "ftp://vault", "http://",
-        "https://exa mple.com"})
+    @ValueSource(
+        strings = {
+          "vault:8200",
+          "vault.example.com",
+          "ftp://vault",
+          "http://",
+          "https://exa mple.com"
+        })
     void url(String v) {
       assertRefused(Setting.VAULT_ADDRESS, v);
     }
 
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = Setting.class,
+    @EnumSource(
+        value = Setting.class,
         names = {"VAULT_PUBLIC_ADDRESS", "AWS_IAM_ENDPOINT", "AWS_STS_ENDPOINT"})
     void optionalUrls(Setting s) {
       assertRefused(s, "localhost:5000");
@@ -285,7 +295,8 @@ class OperatorConfigTest {
     }
 
     @ParameterizedTest(name = "watchNamespaces [{0}]")
-    @ValueSource(strings = {"team.a", "n234567890123456789012345678901234567890123456789012345678901234"})
+    @ValueSource(
+        strings = {"team.a", "n234567890123456789012345678901234567890123456789012345678901234"})
     void namespaceNamesAreDnsLabels(String v) {
       // A namespace is an RFC 1123 label: no dots, at most 63 characters.
       assertRefused(Setting.WATCH_NAMESPACES, v);
@@ -293,7 +304,8 @@ class OperatorConfigTest {
 
     @Test
     void aValidNamespaceListIsTrimmedAndDeduplicated() {
-      assertThat(load(env("VAULTMFA_WATCH_NAMESPACES", " team-b, team-a,,team-b ")).watchNamespaces())
+      assertThat(
+              load(env("VAULTMFA_WATCH_NAMESPACES", " team-b, team-a,,team-b ")).watchNamespaces())
           .isEqualTo(Set.of("team-a", "team-b"));
     }
 
@@ -318,7 +330,8 @@ class OperatorConfigTest {
     void notInAnyValidationError(String var, String value) {
       assertThatThrownBy(() -> load(env(var, value)))
           .isInstanceOf(ConfigException.class)
-          .message().doesNotContain(TOKEN);
+          .message()
+          .doesNotContain(TOKEN);
     }
 
     @Test
@@ -326,7 +339,8 @@ class OperatorConfigTest {
       Path f = yaml("vault:\n  token: " + TOKEN + "\n  address: [http://vault\n");
       assertThatThrownBy(() -> OperatorConfig.load(f, env()))
           .isInstanceOf(ConfigException.class)
-          .message().doesNotContain(TOKEN);
+          .message()
+          .doesNotContain(TOKEN);
     }
 
     @Test
@@ -334,7 +348,8 @@ class OperatorConfigTest {
       Path f = yaml("clusterId: c\nvault:\n  token: \"" + TOKEN + "\n  address: http://v\n");
       assertThatThrownBy(() -> OperatorConfig.load(f, env()))
           .isInstanceOf(ConfigException.class)
-          .message().doesNotContain(TOKEN);
+          .message()
+          .doesNotContain(TOKEN);
     }
 
     @Test
@@ -342,7 +357,9 @@ class OperatorConfigTest {
       Path f = yaml("vault:\n  token:\n    value: " + TOKEN + "\n");
       assertThatThrownBy(() -> OperatorConfig.load(f, env()))
           .isInstanceOf(ConfigException.class)
-          .message().contains("vault.token").doesNotContain(TOKEN);
+          .message()
+          .contains("vault.token")
+          .doesNotContain(TOKEN);
     }
   }
 }

@@ -58,11 +58,11 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
 
 /**
- * The local stack: OpenBao (TOTP engine at {@code totp/}), moto and fabric8's mock Kubernetes
- * API server in CRUD mode, all on loopback, with the operator running in this JVM through
- * {@link Main#start}. Applies {@code config/samples/awsmfabinding.yaml}, waits until it is
- * Ready, and prints what a user would look at: a {@code kubectl get} line, the status, the
- * Secret, and a live code read with the real {@code bao} CLI.
+ * The local stack: OpenBao (TOTP engine at {@code totp/}), moto and fabric8's mock Kubernetes API
+ * server in CRUD mode, all on loopback, with the operator running in this JVM through {@link
+ * Main#start}. Applies {@code config/samples/awsmfabinding.yaml}, waits until it is Ready, and
+ * prints what a user would look at: a {@code kubectl get} line, the status, the Secret, and a live
+ * code read with the real {@code bao} CLI.
  *
  * <p>{@code --once}: stop everything and exit 0 after that (non-zero on failure). Without it the
  * stack keeps running until Ctrl-C and prints the addresses to poke at it.
@@ -77,6 +77,7 @@ public final class LocalStack implements AutoCloseable {
   static final String CLUSTER_ID = "local";
   static final Path SAMPLE = Paths.get("config", "samples", "awsmfabinding.yaml");
   static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
+
   /** Short, so that drift you cause by hand (a deleted Vault key, say) is looked at soon. */
   static final String RESYNC = "30s";
 
@@ -84,9 +85,10 @@ public final class LocalStack implements AutoCloseable {
       StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing"));
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final PrintStream OUT = System.out;
+
   /**
-   * fabric8's mock web server logs every request through java.util.logging at INFO; keep a
-   * strong reference so the quieter level sticks (JUL holds loggers weakly).
+   * fabric8's mock web server logs every request through java.util.logging at INFO; keep a strong
+   * reference so the quieter level sticks (JUL holds loggers weakly).
    */
   private static final java.util.logging.Logger MOCK_SERVER_LOG =
       java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
@@ -159,14 +161,16 @@ public final class LocalStack implements AutoCloseable {
   private void run(boolean once) {
     OUT.println("vault-mfa-operator local stack");
     OUT.println("  Note: the Kubernetes API here is fabric8's mock API server (CRUD mode), not a");
-    OUT.println("  real kube-apiserver (that tier comes later), so kubectl is not wired to it yet.");
+    OUT.println(
+        "  real kube-apiserver (that tier comes later), so kubectl is not wired to it yet.");
     OUT.println();
     up();
     AwsMfaBinding ready = applySampleAndAwaitReady();
     report(ready);
     if (once) {
       OUT.println();
-      OUT.println("OK: " + ref() + " is Ready and Vault gives a live 6-digit code; stopping (--once).");
+      OUT.println(
+          "OK: " + ref() + " is Ready and Vault gives a live 6-digit code; stopping (--once).");
       return;
     }
     printAddresses(ready);
@@ -182,15 +186,20 @@ public final class LocalStack implements AutoCloseable {
   private void up() {
     step("starting OpenBao dev server (bao server -dev) ...");
     bao = OpenBaoServer.start();
-    step("OpenBao        " + bao.address() + "  (TOTP engine at " + OpenBaoServer.TOTP_MOUNT
-        + "/)");
+    step(
+        "OpenBao        " + bao.address() + "  (TOTP engine at " + OpenBaoServer.TOTP_MOUNT + "/)");
 
     step("starting moto server ...");
     moto = MotoServer.start();
     step("moto (AWS)     " + moto.endpoint());
 
-    api = new KubernetesMockServer(new Context(), new MockWebServer(), new LinkedHashMap<>(),
-        new KubernetesCrudDispatcher(), false);
+    api =
+        new KubernetesMockServer(
+            new Context(),
+            new MockWebServer(),
+            new LinkedHashMap<>(),
+            new KubernetesCrudDispatcher(),
+            false);
     api.init(InetAddress.getLoopbackAddress(), 0);
     client = api.createClient();
     step("Kubernetes API " + client.getMasterUrl() + "  (fabric8 mock API server, CRUD mode)");
@@ -204,8 +213,13 @@ public final class LocalStack implements AutoCloseable {
     s.put(Setting.SERVER_SIDE_APPLY, "false");
     s.put(Setting.METRICS_PORT, "0");
     OperatorConfig config = OperatorConfig.of(s);
-    IamProvider.Settings aws = new IamProvider.Settings(Region.US_EAST_1,
-        Optional.of(moto.endpoint()), Optional.of(moto.endpoint()), MOTO_CREDS, List.of());
+    IamProvider.Settings aws =
+        new IamProvider.Settings(
+            Region.US_EAST_1,
+            Optional.of(moto.endpoint()),
+            Optional.of(moto.endpoint()),
+            MOTO_CREDS,
+            List.of());
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     operator = Main.start(config, client, registry, aws);
     try {
@@ -214,8 +228,13 @@ public final class LocalStack implements AutoCloseable {
     } catch (IOException e) {
       throw new Failure("cannot start the metrics server: " + e.getMessage(), e);
     }
-    step("operator       started (cluster id " + CLUSTER_ID + ", serverSideApply false, resync "
-        + RESYNC + ")" + logFile().map(f -> "; logs in " + f).orElse(""));
+    step(
+        "operator       started (cluster id "
+            + CLUSTER_ID
+            + ", serverSideApply false, resync "
+            + RESYNC
+            + ")"
+            + logFile().map(f -> "; logs in " + f).orElse(""));
   }
 
   // ---- the sample
@@ -252,12 +271,15 @@ public final class LocalStack implements AutoCloseable {
         return b;
       }
       if (r.filter(c -> "False".equals(c.getStatus())).map(LocalStack::terminal).orElse(false)) {
-        throw new Failure(ref() + " is not Ready and will not become Ready without a change: "
-            + r.get().getReason() + " is terminal");
+        throw new Failure(
+            ref()
+                + " is not Ready and will not become Ready without a change: "
+                + r.get().getReason()
+                + " is terminal");
       }
       if (Instant.now().isAfter(deadline)) {
-        throw new Failure(ref() + " did not become Ready within " + READY_TIMEOUT.toSeconds()
-            + " s");
+        throw new Failure(
+            ref() + " did not become Ready within " + READY_TIMEOUT.toSeconds() + " s");
       }
       sleep(Duration.ofMillis(250));
     }
@@ -270,12 +292,20 @@ public final class LocalStack implements AutoCloseable {
     Condition ready = readyCondition(b).orElseThrow();
 
     OUT.println();
-    OUT.println("$ kubectl get awsmfabindings -n " + ns() + "   (equivalent; kubectl is not wired"
-        + " to the mock API server)");
-    table(List.of(
-        List.of("NAME", "USER", "SERIAL", "READY", "REASON"),
-        List.of(b.getMetadata().getName(), b.getSpec().getIamUser().getName(),
-            String.valueOf(st.getSerialNumber()), ready.getStatus(), ready.getReason())));
+    OUT.println(
+        "$ kubectl get awsmfabindings -n "
+            + ns()
+            + "   (equivalent; kubectl is not wired"
+            + " to the mock API server)");
+    table(
+        List.of(
+            List.of("NAME", "USER", "SERIAL", "READY", "REASON"),
+            List.of(
+                b.getMetadata().getName(),
+                b.getSpec().getIamUser().getName(),
+                String.valueOf(st.getSerialNumber()),
+                ready.getStatus(),
+                ready.getReason())));
 
     OUT.println();
     OUT.println("status:");
@@ -287,8 +317,10 @@ public final class LocalStack implements AutoCloseable {
 
     OUT.println();
     List<Event> events = new ArrayList<>(client.v1().events().inNamespace(ns()).list().getItems());
-    events.removeIf(e -> e.getInvolvedObject() == null
-        || !b.getMetadata().getUid().equals(e.getInvolvedObject().getUid()));
+    events.removeIf(
+        e ->
+            e.getInvolvedObject() == null
+                || !b.getMetadata().getUid().equals(e.getInvolvedObject().getUid()));
     events.sort(Comparator.comparing(e -> String.valueOf(e.getLastTimestamp())));
     OUT.println("Events:");
     List<List<String>> rows = new ArrayList<>();
@@ -304,8 +336,13 @@ public final class LocalStack implements AutoCloseable {
     }
     OUT.println("Secret " + ns() + "/" + secretName + " (pointers for envFrom, not secrets):");
     Map<String, String> data = new LinkedHashMap<>();
-    for (String k : List.of("VAULT_ADDR", "VAULT_TOTP_CODE_PATH", "AWS_MFA_SERIAL_NUMBER",
-        "AWS_IAM_USER_NAME", "AWS_ACCOUNT_ID")) {
+    for (String k :
+        List.of(
+            "VAULT_ADDR",
+            "VAULT_TOTP_CODE_PATH",
+            "AWS_MFA_SERIAL_NUMBER",
+            "AWS_IAM_USER_NAME",
+            "AWS_ACCOUNT_ID")) {
       if (secret.getData().containsKey(k)) {
         data.put(k, secret.getData().get(k));
       }
@@ -333,17 +370,24 @@ public final class LocalStack implements AutoCloseable {
       if (window != windowAfter) {
         continue; // the 30 s window turned between the two reads: read both again
       }
-      OUT.println("$ BAO_ADDR=" + bao.address() + " BAO_TOKEN=... .tools/bin/bao read"
-          + " -field=code " + codePath);
+      OUT.println(
+          "$ BAO_ADDR="
+              + bao.address()
+              + " BAO_TOKEN=... .tools/bin/bao read"
+              + " -field=code "
+              + codePath);
       OUT.println(cli);
       if (!cli.matches("\\d{6}")) {
-        throw new Failure("bao read -field=code " + codePath + " gave '" + cli
-            + "', not 6 digits");
+        throw new Failure("bao read -field=code " + codePath + " gave '" + cli + "', not 6 digits");
       }
       OUT.println("check: 6 digits .................................. ok");
       if (!cli.equals(viaApi)) {
-        throw new Failure("the bao CLI gave " + cli + " but Vault's HTTP API gave " + viaApi
-            + " in the same 30 s window");
+        throw new Failure(
+            "the bao CLI gave "
+                + cli
+                + " but Vault's HTTP API gave "
+                + viaApi
+                + " in the same 30 s window");
       }
       OUT.println("check: Vault HTTP API gives the same code ........ ok");
       return;
@@ -371,8 +415,8 @@ public final class LocalStack implements AutoCloseable {
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
       String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).trim();
       if (p.exitValue() != 0) {
-        throw new Failure("bao read -field=code " + codePath + " exited with " + p.exitValue()
-            + ": " + err);
+        throw new Failure(
+            "bao read -field=code " + codePath + " exited with " + p.exitValue() + ": " + err);
       }
       return out;
     } catch (IOException e) {
@@ -385,12 +429,14 @@ public final class LocalStack implements AutoCloseable {
 
   private String apiCode(String codePath) {
     try {
-      HttpResponse<String> r = http.send(
-          HttpRequest.newBuilder(URI.create(bao.address() + "/v1/" + codePath))
-              .timeout(Duration.ofSeconds(10))
-              .header("X-Vault-Token", bao.token())
-              .GET().build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create(bao.address() + "/v1/" + codePath))
+                  .timeout(Duration.ofSeconds(10))
+                  .header("X-Vault-Token", bao.token())
+                  .GET()
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() != 200) {
         throw new Failure("GET /v1/" + codePath + " answered HTTP " + r.statusCode());
       }
@@ -406,8 +452,13 @@ public final class LocalStack implements AutoCloseable {
 
   private void printAddresses(AwsMfaBinding b) {
     String code = b.getStatus().getVaultCodePath();
-    String bindingUrl = trimSlash(client.getMasterUrl().toString()) + "/apis/vaultmfa.io/v1alpha1"
-        + "/namespaces/" + ns() + "/awsmfabindings/" + b.getMetadata().getName();
+    String bindingUrl =
+        trimSlash(client.getMasterUrl().toString())
+            + "/apis/vaultmfa.io/v1alpha1"
+            + "/namespaces/"
+            + ns()
+            + "/awsmfabindings/"
+            + b.getMetadata().getName();
     OUT.println();
     OUT.println("The stack keeps running; press Ctrl-C to stop it (everything is in memory).");
     OUT.println();
@@ -417,17 +468,27 @@ public final class LocalStack implements AutoCloseable {
     OUT.println("  .tools/bin/bao read -field=code " + code);
     OUT.println("AWS IAM (moto; credentials testing/testing, account 123456789012):");
     OUT.println("  endpoint " + moto.endpoint() + "   dashboard " + moto.endpoint() + "/moto-api/");
-    OUT.println("  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing aws --region us-east-1 \\");
-    OUT.println("    --endpoint-url " + moto.endpoint() + " iam list-mfa-devices --user-name "
-        + b.getSpec().getIamUser().getName());
+    OUT.println(
+        "  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing aws --region us-east-1 \\");
+    OUT.println(
+        "    --endpoint-url "
+            + moto.endpoint()
+            + " iam list-mfa-devices --user-name "
+            + b.getSpec().getIamUser().getName());
     OUT.println("Kubernetes API (fabric8 mock API server, CRUD mode; no kubectl yet):");
     OUT.println("  " + client.getMasterUrl());
     OUT.println("  curl -s " + bindingUrl);
-    OUT.println("Operator metrics: http://127.0.0.1:" + health.port() + "/metrics"
-        + "   (also /healthz, /readyz)");
+    OUT.println(
+        "Operator metrics: http://127.0.0.1:"
+            + health.port()
+            + "/metrics"
+            + "   (also /healthz, /readyz)");
     logFile().ifPresent(f -> OUT.println("Operator logs:    " + f));
-    OUT.println("The operator resyncs every " + RESYNC + ": delete the Vault key or edit the"
-        + " device in moto and watch it react.");
+    OUT.println(
+        "The operator resyncs every "
+            + RESYNC
+            + ": delete the Vault key or edit the"
+            + " device in moto and watch it react.");
   }
 
   // ---- failure and stop
@@ -445,8 +506,15 @@ public final class LocalStack implements AutoCloseable {
         } else {
           System.err.println("  conditions of " + ref() + ":");
           for (Condition c : b.getStatus().getConditions()) {
-            System.err.println("    " + c.getType() + "=" + c.getStatus() + " (" + c.getReason()
-                + "): " + c.getMessage());
+            System.err.println(
+                "    "
+                    + c.getType()
+                    + "="
+                    + c.getStatus()
+                    + " ("
+                    + c.getReason()
+                    + "): "
+                    + c.getMessage());
           }
         }
       } catch (RuntimeException inner) {
@@ -454,8 +522,8 @@ public final class LocalStack implements AutoCloseable {
       }
     }
     logFile().ifPresent(f -> System.err.println("  operator logs: " + f));
-    System.err.println("  process logs (OpenBao, moto): "
-        + Paths.get("target", "it-logs").toAbsolutePath());
+    System.err.println(
+        "  process logs (OpenBao, moto): " + Paths.get("target", "it-logs").toAbsolutePath());
   }
 
   @Override
@@ -465,36 +533,42 @@ public final class LocalStack implements AutoCloseable {
     }
     OUT.println();
     OUT.println("stopping the local stack ...");
-    quietly(() -> {
-      if (operator != null) {
-        operator.stop();
-      }
-    });
-    quietly(() -> {
-      if (health != null) {
-        health.close();
-      }
-    });
-    quietly(() -> {
-      if (client != null) {
-        client.close();
-      }
-    });
-    quietly(() -> {
-      if (api != null) {
-        api.destroy();
-      }
-    });
-    quietly(() -> {
-      if (moto != null) {
-        moto.close();
-      }
-    });
-    quietly(() -> {
-      if (bao != null) {
-        bao.close();
-      }
-    });
+    quietly(
+        () -> {
+          if (operator != null) {
+            operator.stop();
+          }
+        });
+    quietly(
+        () -> {
+          if (health != null) {
+            health.close();
+          }
+        });
+    quietly(
+        () -> {
+          if (client != null) {
+            client.close();
+          }
+        });
+    quietly(
+        () -> {
+          if (api != null) {
+            api.destroy();
+          }
+        });
+    quietly(
+        () -> {
+          if (moto != null) {
+            moto.close();
+          }
+        });
+    quietly(
+        () -> {
+          if (bao != null) {
+            bao.close();
+          }
+        });
     OUT.println("stopped.");
     OUT.flush();
   }
@@ -502,15 +576,19 @@ public final class LocalStack implements AutoCloseable {
   // ---- helpers
 
   private AwsMfaBinding current() {
-    return client.resources(AwsMfaBinding.class).inNamespace(ns())
-        .withName(sample.getMetadata().getName()).get();
+    return client
+        .resources(AwsMfaBinding.class)
+        .inNamespace(ns())
+        .withName(sample.getMetadata().getName())
+        .get();
   }
 
   private static Optional<Condition> readyCondition(AwsMfaBinding b) {
     if (b == null || b.getStatus() == null || b.getStatus().getConditions() == null) {
       return Optional.empty();
     }
-    return b.getStatus().getConditions().stream().filter(c -> "Ready".equals(c.getType()))
+    return b.getStatus().getConditions().stream()
+        .filter(c -> "Ready".equals(c.getType()))
         .findFirst();
   }
 
@@ -572,7 +650,8 @@ public final class LocalStack implements AutoCloseable {
       return Paths.get(configured);
     }
     return Paths.get(System.getProperty("basedir", System.getProperty("user.dir")))
-        .toAbsolutePath().resolve(".tools");
+        .toAbsolutePath()
+        .resolve(".tools");
   }
 
   /** Where the operator's log lines go, when logback writes them to a file. */

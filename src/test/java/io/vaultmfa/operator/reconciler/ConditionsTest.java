@@ -21,8 +21,12 @@ class ConditionsTest {
 
   static final Instant T1 = Instant.parse("2026-12-03T10:00:00Z");
   static final Instant T2 = Instant.parse("2026-12-03T10:05:00.750Z");
-  static final List<ConditionType> STEPS = List.of(ConditionType.UserReady,
-      ConditionType.DeviceEnrolled, ConditionType.VaultKeyReady, ConditionType.SecretReady);
+  static final List<ConditionType> STEPS =
+      List.of(
+          ConditionType.UserReady,
+          ConditionType.DeviceEnrolled,
+          ConditionType.VaultKeyReady,
+          ConditionType.SecretReady);
 
   final AwsMfaBindingStatus status = new AwsMfaBindingStatus();
 
@@ -79,7 +83,8 @@ class ConditionsTest {
     Conditions c = at(T1, 7);
     allStepsTrue(c);
     c.summarise();
-    assertThat(status.getConditions()).hasSize(5)
+    assertThat(status.getConditions())
+        .hasSize(5)
         .allSatisfy(x -> assertThat(x.getObservedGeneration()).isEqualTo(7L));
   }
 
@@ -176,17 +181,24 @@ class ConditionsTest {
       c.ok(t, Reason.Ready, "ok");
     }
     c.summarise();
-    assertThat(status.getConditions()).extracting(Condition::getType)
+    assertThat(status.getConditions())
+        .extracting(Condition::getType)
         .containsExactly("Ready", "UserReady", "DeviceEnrolled", "VaultKeyReady", "SecretReady");
   }
 
   static Stream<List<ConditionType>> writeOrders() {
     return Stream.of(
         STEPS,
-        List.of(ConditionType.SecretReady, ConditionType.VaultKeyReady,
-            ConditionType.DeviceEnrolled, ConditionType.UserReady),
-        List.of(ConditionType.VaultKeyReady, ConditionType.UserReady,
-            ConditionType.SecretReady, ConditionType.DeviceEnrolled));
+        List.of(
+            ConditionType.SecretReady,
+            ConditionType.VaultKeyReady,
+            ConditionType.DeviceEnrolled,
+            ConditionType.UserReady),
+        List.of(
+            ConditionType.VaultKeyReady,
+            ConditionType.UserReady,
+            ConditionType.SecretReady,
+            ConditionType.DeviceEnrolled));
   }
 
   @Test
@@ -195,8 +207,7 @@ class ConditionsTest {
     c.failed(ConditionType.UserReady, Reason.Throttled, "slow down");
     c.failed(ConditionType.UserReady, Reason.AwsError, "failed");
     c.ok(ConditionType.UserReady, Reason.UserCreated, "created");
-    assertThat(status.getConditions()).extracting(Condition::getType)
-        .containsExactly("UserReady");
+    assertThat(status.getConditions()).extracting(Condition::getType).containsExactly("UserReady");
   }
 
   @Test

@@ -19,9 +19,9 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.iam.model.MFADevice;
 
 /**
- * Invariant I4: the operator changes only what it owns. A second binding naming the same user
- * and device name gets reason Conflict and changes nothing; a device a person enabled by hand on
- * the user is never touched, not even when the binding is deleted.
+ * Invariant I4: the operator changes only what it owns. A second binding naming the same user and
+ * device name gets reason Conflict and changes nothing; a device a person enabled by hand on the
+ * user is never touched, not even when the binding is deleted.
  *
  * <p>Ownership is read from MFA device tags; moto 5.2.5 drops them, so these tests rely on the
  * harness' moto launcher ({@code scripts/moto_server.py}) that keeps them.
@@ -42,8 +42,10 @@ class ConflictIT {
       try {
         h.assertNoSeedLeaked();
         SeedHygiene.assertNoSeed("the operator's logs", h.logs.all(), testSeeds);
-        SeedHygiene.assertNoSeed("Events",
-            Serialization.asJson(h.client.v1().events().inAnyNamespace().list()), testSeeds);
+        SeedHygiene.assertNoSeed(
+            "Events",
+            Serialization.asJson(h.client.v1().events().inAnyNamespace().list()),
+            testSeeds);
       } finally {
         h.close();
       }
@@ -60,15 +62,21 @@ class ConflictIT {
     h.apply(binding("conf-b", "second", "conf-shared"));
     Condition ready = h.awaitCondition("conf-b", "second", "Ready", "False", "Conflict");
 
-    assertThat(ready.getMessage()).as("Ready message of the second binding")
+    assertThat(ready.getMessage())
+        .as("Ready message of the second binding")
         .contains("conf-shared");
-    assertThat(enabledSerials("conf-shared")).as("devices enabled on conf-shared")
+    assertThat(enabledSerials("conf-shared"))
+        .as("devices enabled on conf-shared")
         .containsExactly(serial);
-    assertThat(h.vaultRead("totp/keys/conf-b.second")).as("Vault key of the second binding")
+    assertThat(h.vaultRead("totp/keys/conf-b.second"))
+        .as("Vault key of the second binding")
         .isEmpty();
     assertVaultCodeIsCodeOf("totp", "conf-a.first", seed);
-    assertThat(h.condition("conf-a", "first", "Ready")).get()
-        .extracting(Condition::getStatus).as("Ready of the first binding").isEqualTo("True");
+    assertThat(h.condition("conf-a", "first", "Ready"))
+        .get()
+        .extracting(Condition::getStatus)
+        .as("Ready of the first binding")
+        .isEqualTo("True");
   }
 
   @Test
@@ -82,7 +90,8 @@ class ConflictIT {
     h.delete("conf-d", "second");
     h.awaitGone("conf-d", "second");
 
-    assertThat(enabledSerials("conf-shared2")).as("devices enabled on conf-shared2")
+    assertThat(enabledSerials("conf-shared2"))
+        .as("devices enabled on conf-shared2")
         .containsExactly(serial);
     assertVaultCodeIsCodeOf("totp", "conf-c.first", seed);
   }
@@ -90,19 +99,25 @@ class ConflictIT {
   @Test
   void devicePersonEnabledByHandIsNeverTouched() {
     h.iam.createUser(r -> r.userName("conf-hand"));
-    var phone = h.iam.createVirtualMFADevice(r -> r.virtualMFADeviceName("conf-hand-phone")
-        .path("/")).virtualMFADevice();
+    var phone =
+        h.iam
+            .createVirtualMFADevice(r -> r.virtualMFADeviceName("conf-hand-phone").path("/"))
+            .virtualMFADevice();
     String phoneSeed = phone.base32StringSeed().asUtf8String();
     testSeeds.add(phoneSeed);
     long now = Instant.now().getEpochSecond();
-    h.iam.enableMFADevice(r -> r.userName("conf-hand").serialNumber(phone.serialNumber())
-        .authenticationCode1(Totp.code(phoneSeed, now - 30))
-        .authenticationCode2(Totp.code(phoneSeed, now)));
+    h.iam.enableMFADevice(
+        r ->
+            r.userName("conf-hand")
+                .serialNumber(phone.serialNumber())
+                .authenticationCode1(Totp.code(phoneSeed, now - 30))
+                .authenticationCode2(Totp.code(phoneSeed, now)));
     Map<String, Instant> before = enabledDevices("conf-hand");
 
     h.apply(binding("conf-e", "hand", "conf-hand"));
     String ours = h.awaitReady("conf-e", "hand").getStatus().getSerialNumber();
-    assertThat(enabledSerials("conf-hand")).as("devices enabled on conf-hand while Ready")
+    assertThat(enabledSerials("conf-hand"))
+        .as("devices enabled on conf-hand while Ready")
         .containsExactlyInAnyOrder(phone.serialNumber(), ours);
 
     h.delete("conf-e", "hand");
@@ -117,7 +132,8 @@ class ConflictIT {
 
   static List<String> enabledSerials(String user) {
     return h.iam.listMFADevices(r -> r.userName(user)).mfaDevices().stream()
-        .map(MFADevice::serialNumber).toList();
+        .map(MFADevice::serialNumber)
+        .toList();
   }
 
   static Map<String, Instant> enabledDevices(String user) {
@@ -133,8 +149,7 @@ class ConflictIT {
       if (code.equals(Totp.code(seed, before)) || code.equals(Totp.code(seed, after))) {
         return;
       }
-      assertThat(attempt).as("Vault's code equals the RFC 6238 code of the device's seed")
-          .isZero();
+      assertThat(attempt).as("Vault's code equals the RFC 6238 code of the device's seed").isZero();
     }
   }
 }

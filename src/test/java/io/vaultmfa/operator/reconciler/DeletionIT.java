@@ -61,7 +61,8 @@ class DeletionIT {
     h.delete("del-a", "gone");
     h.awaitGone("del-a", "gone");
 
-    assertThat(virtualDevicesNamed("/", "del-gone")).as("virtual MFA devices named del-gone")
+    assertThat(virtualDevicesNamed("/", "del-gone"))
+        .as("virtual MFA devices named del-gone")
         .isEmpty();
     assertThat(h.vaultRead("totp/keys/del-a.gone")).as("Vault key del-a.gone").isEmpty();
     assertThat(userExists("del-gone")).as("IAM user del-gone exists").isFalse();
@@ -90,7 +91,8 @@ class DeletionIT {
 
     List<String> all = timeline.snapshot();
     int key = all.indexOf("vault:DeleteKey");
-    assertThat(key).as("Vault key deleted after the device and before the user: %s", all)
+    assertThat(key)
+        .as("Vault key deleted after the device and before the user: %s", all)
         .isGreaterThan(all.indexOf("DeleteVirtualMfaDevice"))
         .isLessThan(all.indexOf("DeleteUser"));
   }
@@ -110,7 +112,8 @@ class DeletionIT {
     assertThat(userExists("del-kept")).as("IAM user del-kept exists").isTrue();
     assertThat(h.iam.listMFADevices(r -> r.userName("del-kept")).mfaDevices())
         .as("devices enabled on del-kept")
-        .extracting(MFADevice::serialNumber).containsExactly(serial);
+        .extracting(MFADevice::serialNumber)
+        .containsExactly(serial);
     assertThat(h.vaultRead("totp/keys/del-c.kept")).as("Vault key del-c.kept").isPresent();
     assertVaultCodeIsCodeOf("totp", "del-c.kept", seed);
   }
@@ -125,8 +128,7 @@ class DeletionIT {
       if (code.equals(Totp.code(seed, before)) || code.equals(Totp.code(seed, after))) {
         return;
       }
-      assertThat(attempt).as("Vault's code equals the RFC 6238 code of the device's seed")
-          .isZero();
+      assertThat(attempt).as("Vault's code equals the RFC 6238 code of the device's seed").isZero();
     }
   }
 
@@ -140,16 +142,19 @@ class DeletionIT {
   }
 
   static List<String> virtualDevicesNamed(String path, String name) {
-    return h.iam.listVirtualMFADevicesPaginator(r -> r.assignmentStatus(AssignmentStatusType.ANY))
-        .virtualMFADevices().stream()
+    return h
+        .iam
+        .listVirtualMFADevicesPaginator(r -> r.assignmentStatus(AssignmentStatusType.ANY))
+        .virtualMFADevices()
+        .stream()
         .map(VirtualMFADevice::serialNumber)
         .filter(s -> s.endsWith(":mfa" + path + name))
         .toList();
   }
 
   /**
-   * IAM calls in order, with {@code vault:DeleteKey} inserted before the first IAM call that
-   * starts after a Vault key deletion finished (the meter is recorded when the call returns).
+   * IAM calls in order, with {@code vault:DeleteKey} inserted before the first IAM call that starts
+   * after a Vault key deletion finished (the meter is recorded when the call returns).
    */
   static final class Timeline implements ExecutionInterceptor {
     private final List<String> events = new ArrayList<>();

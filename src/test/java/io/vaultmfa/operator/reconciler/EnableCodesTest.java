@@ -23,8 +23,8 @@ import software.amazon.awssdk.services.iam.model.EnableMfaDeviceResponse;
 import software.amazon.awssdk.services.iam.model.IamException;
 
 /**
- * Case K03: the two codes that enable a device. The emulator accepts any codes, so these tests
- * put a fake IAM client behind the real gateway that refuses as real IAM would.
+ * Case K03: the two codes that enable a device. The emulator accepts any codes, so these tests put
+ * a fake IAM client behind the real gateway that refuses as real IAM would.
  */
 class EnableCodesTest {
 
@@ -41,11 +41,16 @@ class EnableCodesTest {
   void sendsPreviousAndCurrentWindowCodes() {
     now.set(Instant.ofEpochSecond(1700000015));
 
-    step().enable(iam(), "svc-user", "arn:aws:iam::123456789012:mfa/svc-user",
-        Seed.fromIamText(K03_SEED));
+    step()
+        .enable(
+            iam(),
+            "svc-user",
+            "arn:aws:iam::123456789012:mfa/svc-user",
+            Seed.fromIamText(K03_SEED));
 
-    assertThat(sent).singleElement().satisfies(codes ->
-        assertThat(codes).containsExactly("023539", "674043"));
+    assertThat(sent)
+        .singleElement()
+        .satisfies(codes -> assertThat(codes).containsExactly("023539", "674043"));
     assertThat(slept).isEmpty();
   }
 
@@ -55,8 +60,9 @@ class EnableCodesTest {
 
     step().enable(iam(), "svc-user", "serial", Seed.fromIamText(K01_SEED));
 
-    assertThat(sent).singleElement().satisfies(codes ->
-        assertThat(codes).containsExactly("081804", "050471"));
+    assertThat(sent)
+        .singleElement()
+        .satisfies(codes -> assertThat(codes).containsExactly("081804", "050471"));
   }
 
   @Test
@@ -79,34 +85,37 @@ class EnableCodesTest {
     now.set(Instant.ofEpochSecond(1700000015));
     refusals = 2;
 
-    assertThatThrownBy(() ->
-        step().enable(iam(), "svc-user", "serial", Seed.fromIamText(K03_SEED)))
-        .isInstanceOfSatisfying(StepFailure.class,
-            f -> assertThat(f.reason()).isEqualTo(Reason.InvalidCodes));
+    assertThatThrownBy(() -> step().enable(iam(), "svc-user", "serial", Seed.fromIamText(K03_SEED)))
+        .isInstanceOfSatisfying(
+            StepFailure.class, f -> assertThat(f.reason()).isEqualTo(Reason.InvalidCodes));
     assertThat(sent).hasSize(2);
   }
 
   private DeviceStep step() {
-    Clock clock = new Clock() {
-      @Override
-      public java.time.ZoneId getZone() {
-        return ZoneOffset.UTC;
-      }
+    Clock clock =
+        new Clock() {
+          @Override
+          public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+          }
 
-      @Override
-      public Clock withZone(java.time.ZoneId zone) {
-        return this;
-      }
+          @Override
+          public Clock withZone(java.time.ZoneId zone) {
+            return this;
+          }
 
-      @Override
-      public Instant instant() {
-        return now.get();
-      }
-    };
-    return new DeviceStep(null, clock, t -> {
-      slept.add(t);
-      now.set(t);
-    });
+          @Override
+          public Instant instant() {
+            return now.get();
+          }
+        };
+    return new DeviceStep(
+        null,
+        clock,
+        t -> {
+          slept.add(t);
+          now.set(t);
+        });
   }
 
   @SuppressWarnings("unchecked")
@@ -117,24 +126,30 @@ class EnableCodesTest {
   }
 
   private Iam iam() {
-    IamClient client = (IamClient) Proxy.newProxyInstance(
-        IamClient.class.getClassLoader(), new Class<?>[] {IamClient.class},
-        (proxy, method, args) -> {
-          if (method.getName().equals("enableMFADevice")) {
-            EnableMfaDeviceRequest r = args[0] instanceof EnableMfaDeviceRequest req ? req
-                : asRequest(args[0]);
-            sent.add(new String[] {r.authenticationCode1(), r.authenticationCode2()});
-            if (refusals-- > 0) {
-              throw IamException.builder().statusCode(400)
-                  .awsErrorDetails(AwsErrorDetails.builder()
-                      .errorCode("InvalidAuthenticationCode")
-                      .errorMessage("Authentication code for device is not valid.").build())
-                  .build();
-            }
-            return EnableMfaDeviceResponse.builder().build();
-          }
-          throw new UnsupportedOperationException(method.getName());
-        });
+    IamClient client =
+        (IamClient)
+            Proxy.newProxyInstance(
+                IamClient.class.getClassLoader(),
+                new Class<?>[] {IamClient.class},
+                (proxy, method, args) -> {
+                  if (method.getName().equals("enableMFADevice")) {
+                    EnableMfaDeviceRequest r =
+                        args[0] instanceof EnableMfaDeviceRequest req ? req : asRequest(args[0]);
+                    sent.add(new String[] {r.authenticationCode1(), r.authenticationCode2()});
+                    if (refusals-- > 0) {
+                      throw IamException.builder()
+                          .statusCode(400)
+                          .awsErrorDetails(
+                              AwsErrorDetails.builder()
+                                  .errorCode("InvalidAuthenticationCode")
+                                  .errorMessage("Authentication code for device is not valid.")
+                                  .build())
+                          .build();
+                    }
+                    return EnableMfaDeviceResponse.builder().build();
+                  }
+                  throw new UnsupportedOperationException(method.getName());
+                });
     return new Iam(client, null, new OutsideCalls(new SimpleMeterRegistry()));
   }
 }

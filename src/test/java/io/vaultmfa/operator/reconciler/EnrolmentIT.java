@@ -65,14 +65,23 @@ class EnrolmentIT {
       assertThat(c.getLastTransitionTime()).isNotBlank();
       reasons.put(c.getType(), c.getReason());
     }
-    assertThat(reasons).containsExactlyInAnyOrderEntriesOf(Map.of(
-        "Ready", "Ready", "UserReady", "UserCreated", "DeviceEnrolled", "Enrolled",
-        "VaultKeyReady", "KeyPresent", "SecretReady", "SecretWritten"));
+    assertThat(reasons)
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of(
+                "Ready",
+                "Ready",
+                "UserReady",
+                "UserCreated",
+                "DeviceEnrolled",
+                "Enrolled",
+                "VaultKeyReady",
+                "KeyPresent",
+                "SecretReady",
+                "SecretWritten"));
 
     // IAM: the user has exactly one enabled device, the one in the status.
     List<MFADevice> devices = h.iam.listMFADevices(r -> r.userName("ci-deployer")).mfaDevices();
-    assertThat(devices).extracting(MFADevice::serialNumber)
-        .containsExactly(st.getSerialNumber());
+    assertThat(devices).extracting(MFADevice::serialNumber).containsExactly(st.getSerialNumber());
 
     // Vault: the key's parameters, and its code is the RFC 6238 code of the seed IAM issued.
     JsonNode key = h.vaultRead("totp/keys/team-a.ci-deployer").orElseThrow();
@@ -87,17 +96,26 @@ class EnrolmentIT {
 
     // The Secret: exactly the five pointers, owned by the binding.
     Secret secret = h.secret("team-a", "ci-deployer-mfa");
-    assertThat(decode(secret.getData())).isEqualTo(Map.of(
-        "VAULT_ADDR", h.bao.address(),
-        "VAULT_TOTP_CODE_PATH", "totp/code/team-a.ci-deployer",
-        "AWS_MFA_SERIAL_NUMBER", st.getSerialNumber(),
-        "AWS_IAM_USER_NAME", "ci-deployer",
-        "AWS_ACCOUNT_ID", account));
-    assertThat(secret.getMetadata().getOwnerReferences()).singleElement()
-        .satisfies(o -> {
-          assertThat(o.getUid()).isEqualTo(ready.getMetadata().getUid());
-          assertThat(o.getController()).isTrue();
-        });
+    assertThat(decode(secret.getData()))
+        .isEqualTo(
+            Map.of(
+                "VAULT_ADDR",
+                h.bao.address(),
+                "VAULT_TOTP_CODE_PATH",
+                "totp/code/team-a.ci-deployer",
+                "AWS_MFA_SERIAL_NUMBER",
+                st.getSerialNumber(),
+                "AWS_IAM_USER_NAME",
+                "ci-deployer",
+                "AWS_ACCOUNT_ID",
+                account));
+    assertThat(secret.getMetadata().getOwnerReferences())
+        .singleElement()
+        .satisfies(
+            o -> {
+              assertThat(o.getUid()).isEqualTo(ready.getMetadata().getUid());
+              assertThat(o.getController()).isTrue();
+            });
   }
 
   @Test
@@ -133,8 +151,8 @@ class EnrolmentIT {
 
   static Map<String, String> decode(Map<String, String> data) {
     Map<String, String> m = new TreeMap<>();
-    data.forEach((k, v) -> m.put(k,
-        new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8)));
+    data.forEach(
+        (k, v) -> m.put(k, new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8)));
     return m;
   }
 }

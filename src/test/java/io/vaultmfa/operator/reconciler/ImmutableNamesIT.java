@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
 
 /**
- * A real API server refuses a change of the enrolled names through the CRD's CEL rules; on one
- * that does not run them, the operator refuses too, before creating anything under the new name.
+ * A real API server refuses a change of the enrolled names through the CRD's CEL rules; on one that
+ * does not run them, the operator refuses too, before creating anything under the new name.
  */
 class ImmutableNamesIT {
 
@@ -37,11 +37,15 @@ class ImmutableNamesIT {
     h.apply(binding("immutable", "rename", "first-user"));
     h.awaitReady("immutable", "rename");
 
-    h.client.resources(AwsMfaBinding.class).inNamespace("immutable").withName("rename")
-        .edit(b -> {
-          b.getSpec().getIamUser().setName("second-user");
-          return b;
-        });
+    h.client
+        .resources(AwsMfaBinding.class)
+        .inNamespace("immutable")
+        .withName("rename")
+        .edit(
+            b -> {
+              b.getSpec().getIamUser().setName("second-user");
+              return b;
+            });
 
     Condition ready = h.awaitCondition("immutable", "rename", "Ready", "False", "InvalidSpec");
     assertThat(ready.getMessage()).contains("spec.iamUser.name").contains("immutable");

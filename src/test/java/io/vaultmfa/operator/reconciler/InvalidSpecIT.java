@@ -23,8 +23,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Specs the CRD schema would refuse, sent to an API server that does not enforce it (the mock
  * server, like a cluster whose CRD is outdated). Each becomes Ready=False with reason InvalidSpec
- * and a message that names the field, and nothing at all is asked of IAM, STS or Vault: not
- * while reconciling and not while deleting.
+ * and a message that names the field, and nothing at all is asked of IAM, STS or Vault: not while
+ * reconciling and not while deleting.
  */
 class InvalidSpecIT {
 
@@ -42,25 +42,29 @@ class InvalidSpecIT {
 
   static Stream<Bad> corpus() {
     return Stream.of(
-        new Bad("user-space", "spec.iamUser.name",
-            b -> b.getSpec().getIamUser().setName("svc user")),
-        new Bad("user-65", "spec.iamUser.name",
-            b -> b.getSpec().getIamUser().setName("u".repeat(65))),
-        new Bad("key-slash", "spec.vault.keyName",
-            b -> b.getSpec().getVault().setKeyName("team/svc")),
-        new Bad("key-plus", "spec.vault.keyName",
-            b -> b.getSpec().getVault().setKeyName("svc+ops")),
-        new Bad("key-dash-end", "spec.vault.keyName",
-            b -> b.getSpec().getVault().setKeyName("svc-")),
-        new Bad("device-path", "spec.mfaDevice.path", b -> {
-          MfaDeviceSpec d = new MfaDeviceSpec();
-          d.setPath("/k8s");
-          b.getSpec().setMfaDevice(d);
-        }),
-        new Bad("policy-arn", "spec.iamUser.managedPolicyArns[0]",
+        new Bad(
+            "user-space", "spec.iamUser.name", b -> b.getSpec().getIamUser().setName("svc user")),
+        new Bad(
+            "user-65", "spec.iamUser.name", b -> b.getSpec().getIamUser().setName("u".repeat(65))),
+        new Bad(
+            "key-slash", "spec.vault.keyName", b -> b.getSpec().getVault().setKeyName("team/svc")),
+        new Bad(
+            "key-plus", "spec.vault.keyName", b -> b.getSpec().getVault().setKeyName("svc+ops")),
+        new Bad(
+            "key-dash-end", "spec.vault.keyName", b -> b.getSpec().getVault().setKeyName("svc-")),
+        new Bad(
+            "device-path",
+            "spec.mfaDevice.path",
+            b -> {
+              MfaDeviceSpec d = new MfaDeviceSpec();
+              d.setPath("/k8s");
+              b.getSpec().setMfaDevice(d);
+            }),
+        new Bad(
+            "policy-arn",
+            "spec.iamUser.managedPolicyArns[0]",
             b -> b.getSpec().getIamUser().setManagedPolicyArns(List.of("AdministratorAccess"))),
-        new Bad("secret-upper", "spec.secretName",
-            b -> b.getSpec().setSecretName("Svc-Mfa")));
+        new Bad("secret-upper", "spec.secretName", b -> b.getSpec().setSecretName("Svc-Mfa")));
   }
 
   @BeforeAll
@@ -68,11 +72,13 @@ class InvalidSpecIT {
     h = OperatorHarness.start();
     h.iamBoundary.clearCalls();
     vaultCallsBefore = vaultCalls();
-    corpus().forEach(bad -> {
-      AwsMfaBinding b = binding(NS, bad.name(), "invalid-" + bad.name());
-      bad.spoil().accept(b);
-      h.apply(b);
-    });
+    corpus()
+        .forEach(
+            bad -> {
+              AwsMfaBinding b = binding(NS, bad.name(), "invalid-" + bad.name());
+              bad.spoil().accept(b);
+              h.apply(b);
+            });
   }
 
   @AfterAll
@@ -107,7 +113,8 @@ class InvalidSpecIT {
     h.apply(b);
     h.awaitCondition(NS, "doomed", "Ready", "False", "InvalidSpec");
     assertThat(h.get(NS, "doomed").getMetadata().getFinalizers())
-        .as("finalizer while the binding exists").contains("vaultmfa.io/finalizer");
+        .as("finalizer while the binding exists")
+        .contains("vaultmfa.io/finalizer");
     int iamBefore = h.iamBoundary.calls().size();
     long vaultBefore = vaultCalls();
 
@@ -115,7 +122,8 @@ class InvalidSpecIT {
     h.awaitGone(NS, "doomed");
 
     assertThat(h.iamBoundary.calls().subList(iamBefore, h.iamBoundary.calls().size()))
-        .as("IAM and STS calls while deleting").isEmpty();
+        .as("IAM and STS calls while deleting")
+        .isEmpty();
     assertThat(vaultCalls() - vaultBefore).as("Vault calls while deleting").isZero();
   }
 
@@ -134,9 +142,15 @@ class InvalidSpecIT {
     AwsMfaBinding b = binding(NS, "no-user-doomed", "unused");
     b.getSpec().setIamUser(null);
     h.apply(b);
-    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
-        .until(() -> h.get(NS, "no-user-doomed").getMetadata().getFinalizers()
-            .contains("vaultmfa.io/finalizer"));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () ->
+                h.get(NS, "no-user-doomed")
+                    .getMetadata()
+                    .getFinalizers()
+                    .contains("vaultmfa.io/finalizer"));
 
     h.delete(NS, "no-user-doomed");
     h.awaitGone(NS, "no-user-doomed");
@@ -145,6 +159,7 @@ class InvalidSpecIT {
   /** Every Vault call the operator made, whatever the operation and outcome. */
   static long vaultCalls() {
     return h.meters.find(OutsideCalls.METRIC).tag("system", "vault").timers().stream()
-        .mapToLong(Timer::count).sum();
+        .mapToLong(Timer::count)
+        .sum();
   }
 }

@@ -23,10 +23,10 @@ import software.amazon.awssdk.services.iam.model.Tag;
 import software.amazon.awssdk.services.iam.model.VirtualMFADevice;
 
 /**
- * Case K07 at the operator level: the operator was killed after CreateVirtualMFADevice and
- * before the Vault write. On restart the leftover unassigned device of this binding is deleted
- * and enrolment starts again, so exactly one device exists and Vault holds ITS seed. A device of
- * the same name that is not this binding's is a conflict, and is left alone.
+ * Case K07 at the operator level: the operator was killed after CreateVirtualMFADevice and before
+ * the Vault write. On restart the leftover unassigned device of this binding is deleted and
+ * enrolment starts again, so exactly one device exists and Vault holds ITS seed. A device of the
+ * same name that is not this binding's is a conflict, and is left alone.
  *
  * <p>Ownership is read from MFA device tags; moto 5.2.5 drops them, so these tests rely on the
  * harness' moto launcher ({@code scripts/moto_server.py}) that keeps them.
@@ -34,6 +34,7 @@ import software.amazon.awssdk.services.iam.model.VirtualMFADevice;
 class LeftoverDeviceIT {
 
   static OperatorHarness h;
+
   /** Seeds of devices the test made itself: the operator sees them in moto's list answers. */
   static final List<String> testSeeds = new CopyOnWriteArrayList<>();
 
@@ -48,9 +49,11 @@ class LeftoverDeviceIT {
       try {
         h.assertNoSeedLeaked();
         SeedHygiene.assertNoSeed("the operator's logs", h.logs.all(), testSeeds);
-        SeedHygiene.assertNoSeed("Events",
+        SeedHygiene.assertNoSeed(
+            "Events",
             io.fabric8.kubernetes.client.utils.Serialization.asJson(
-                h.client.v1().events().inAnyNamespace().list()), testSeeds);
+                h.client.v1().events().inAnyNamespace().list()),
+            testSeeds);
       } finally {
         h.close();
       }
@@ -61,18 +64,20 @@ class LeftoverDeviceIT {
   void leftoverDeviceOfThisBindingIsReplacedAndVaultHoldsTheNewSeed() {
     h.stopOperator();
     AwsMfaBinding created = h.apply(binding("left-a", "k07", "left-k07"));
-    Ownership ours = new Ownership(OperatorHarness.CLUSTER_ID, created.getMetadata().getUid(),
-        "left-a/k07");
+    Ownership ours =
+        new Ownership(OperatorHarness.CLUSTER_ID, created.getMetadata().getUid(), "left-a/k07");
     String leftoverSeed = createDevice("left-k07", ours.tags());
     h.startOperator(Map.of());
 
     AwsMfaBinding ready = h.awaitReady("left-a", "k07");
 
     String serial = ready.getStatus().getSerialNumber();
-    assertThat(virtualDevicesNamed("/", "left-k07")).as("virtual MFA devices named left-k07")
+    assertThat(virtualDevicesNamed("/", "left-k07"))
+        .as("virtual MFA devices named left-k07")
         .containsExactly(serial);
     assertThat(h.iam.listMFADevices(r -> r.userName("left-k07")).mfaDevices())
-        .as("devices enabled on left-k07").extracting(MFADevice::serialNumber)
+        .as("devices enabled on left-k07")
+        .extracting(MFADevice::serialNumber)
         .containsExactly(serial);
     String seed = h.iamBoundary.seedOf(serial);
     assertThat(seed).as("seed the operator got from CreateVirtualMFADevice").isNotNull();
@@ -93,10 +98,14 @@ class LeftoverDeviceIT {
 
     assertThat(c.getMessage()).as("DeviceEnrolled message").contains("left-foreign");
     assertThat(unassignedSerials()).as("unassigned virtual MFA devices").contains(serial);
-    assertThat(tagsOf(serial)).as("tags of the foreign device")
-        .isEqualTo(Map.of("owner", "bob"));
-    assertThat(List.of("DeleteVirtualMfaDevice", "EnableMfaDevice", "DeactivateMfaDevice",
-            "TagMfaDevice", "UntagMfaDevice"))
+    assertThat(tagsOf(serial)).as("tags of the foreign device").isEqualTo(Map.of("owner", "bob"));
+    assertThat(
+            List.of(
+                "DeleteVirtualMfaDevice",
+                "EnableMfaDevice",
+                "DeactivateMfaDevice",
+                "TagMfaDevice",
+                "UntagMfaDevice"))
         .as("calls that would change a device, in %s", h.iamBoundary.calls())
         .allMatch(op -> h.iamBoundary.count(op) == 0);
     assertThat(h.vaultRead("totp/keys/left-b.foreign")).as("Vault key left-b.foreign").isEmpty();
@@ -106,11 +115,19 @@ class LeftoverDeviceIT {
 
   /** Creates an unassigned device as a person (or a killed operator) would; returns its seed. */
   static String createDevice(String name, Map<String, String> tags) {
-    String seed = h.iam.createVirtualMFADevice(r -> r.virtualMFADeviceName(name).path("/")
-            .tags(tags.entrySet().stream()
-                .map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build())
-                .toList()))
-        .virtualMFADevice().base32StringSeed().asUtf8String();
+    String seed =
+        h.iam
+            .createVirtualMFADevice(
+                r ->
+                    r.virtualMFADeviceName(name)
+                        .path("/")
+                        .tags(
+                            tags.entrySet().stream()
+                                .map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build())
+                                .toList()))
+            .virtualMFADevice()
+            .base32StringSeed()
+            .asUtf8String();
     testSeeds.add(seed);
     return seed;
   }
@@ -121,17 +138,24 @@ class LeftoverDeviceIT {
   }
 
   static List<String> virtualDevicesNamed(String path, String name) {
-    return h.iam.listVirtualMFADevicesPaginator(r -> r.assignmentStatus(AssignmentStatusType.ANY))
-        .virtualMFADevices().stream()
+    return h
+        .iam
+        .listVirtualMFADevicesPaginator(r -> r.assignmentStatus(AssignmentStatusType.ANY))
+        .virtualMFADevices()
+        .stream()
         .map(VirtualMFADevice::serialNumber)
         .filter(s -> s.endsWith(":mfa" + path + name))
         .toList();
   }
 
   static List<String> unassignedSerials() {
-    return h.iam.listVirtualMFADevicesPaginator(
-            r -> r.assignmentStatus(AssignmentStatusType.UNASSIGNED))
-        .virtualMFADevices().stream().map(VirtualMFADevice::serialNumber).toList();
+    return h
+        .iam
+        .listVirtualMFADevicesPaginator(r -> r.assignmentStatus(AssignmentStatusType.UNASSIGNED))
+        .virtualMFADevices()
+        .stream()
+        .map(VirtualMFADevice::serialNumber)
+        .toList();
   }
 
   static void assertVaultCodeIsCodeOf(String mount, String key, String seed) {
@@ -142,8 +166,7 @@ class LeftoverDeviceIT {
       if (code.equals(Totp.code(seed, before)) || code.equals(Totp.code(seed, after))) {
         return;
       }
-      assertThat(attempt).as("Vault's code equals the RFC 6238 code of the device's seed")
-          .isZero();
+      assertThat(attempt).as("Vault's code equals the RFC 6238 code of the device's seed").isZero();
     }
   }
 }

@@ -43,15 +43,17 @@ class ResyncIT {
     h.iamBoundary.clearCalls();
 
     // Two resync intervals: each looks at IAM and Vault again.
-    await().atMost(Duration.ofSeconds(20))
-        .until(() -> h.iamBoundary.count("ListMfaDevices") >= 2);
+    await().atMost(Duration.ofSeconds(20)).until(() -> h.iamBoundary.count("ListMfaDevices") >= 2);
 
-    assertThat(h.iamBoundary.calls()).as("IAM calls on resync")
+    assertThat(h.iamBoundary.calls())
+        .as("IAM calls on resync")
         .isNotEmpty()
         .allMatch(op -> !SeedCapture.isWrite(op));
     assertThat(vault.count("vault", "WriteKey") + vault.count("vault", "DeleteKey"))
-        .as("Vault writes on resync").isEqualTo(vaultWrites);
-    assertThat(vault.count("vault", "ReadKey")).as("Vault reads on resync")
+        .as("Vault writes on resync")
+        .isEqualTo(vaultWrites);
+    assertThat(vault.count("vault", "ReadKey"))
+        .as("Vault reads on resync")
         .isGreaterThan(vaultReads);
     AwsMfaBinding after = h.get("team-a", "quiet");
     assertThat(after.getMetadata().getResourceVersion())

@@ -22,8 +22,8 @@ import software.amazon.awssdk.services.iam.model.Tag;
 import software.amazon.awssdk.services.iam.model.VirtualMFADevice;
 
 /**
- * {@code spec.iamUser.create: false} adopts a user a person made, and never creates one; the
- * listed managed policies are attached, and detached again when removed from the list.
+ * {@code spec.iamUser.create: false} adopts a user a person made, and never creates one; the listed
+ * managed policies are attached, and detached again when removed from the list.
  */
 class UserAdoptionIT {
 
@@ -53,8 +53,10 @@ class UserAdoptionIT {
 
     Condition user = h.awaitCondition("adopt-a", "missing", "UserReady", "False", "UserNotFound");
     assertThat(user.getMessage()).contains("adopt-missing");
-    assertThat(h.condition("adopt-a", "missing", "Ready")).get()
-        .extracting(Condition::getStatus).isEqualTo("False");
+    assertThat(h.condition("adopt-a", "missing", "Ready"))
+        .get()
+        .extracting(Condition::getStatus)
+        .isEqualTo("False");
 
     // Nothing outside the cluster: no user, no virtual device of that name, no Vault key.
     assertThat(userExists("adopt-missing")).as("IAM user adopt-missing exists").isFalse();
@@ -64,15 +66,17 @@ class UserAdoptionIT {
 
   @Test
   void existingUserIsAdoptedAndKeptWhenTheBindingIsDeleted() {
-    h.iam.createUser(r -> r.userName("adopt-existing")
-        .tags(Tag.builder().key("owner").value("alice").build()));
+    h.iam.createUser(
+        r -> r.userName("adopt-existing").tags(Tag.builder().key("owner").value("alice").build()));
     AwsMfaBinding b = binding("adopt-b", "existing", "adopt-existing");
     b.getSpec().getIamUser().setCreate(false);
     h.apply(b);
 
     AwsMfaBinding ready = h.awaitReady("adopt-b", "existing");
-    assertThat(h.condition("adopt-b", "existing", "UserReady")).get()
-        .extracting(Condition::getReason).isEqualTo("UserAdopted");
+    assertThat(h.condition("adopt-b", "existing", "UserReady"))
+        .get()
+        .extracting(Condition::getReason)
+        .isEqualTo("UserAdopted");
     String serial = ready.getStatus().getSerialNumber();
     assertThat(enabledSerials("adopt-existing")).containsExactly(serial);
 
@@ -82,16 +86,23 @@ class UserAdoptionIT {
     assertThat(virtualDevicesNamed("/", "adopt-existing")).as("virtual MFA devices").isEmpty();
     assertThat(h.vaultRead("totp/keys/adopt-b.existing")).as("Vault key").isEmpty();
     assertThat(userExists("adopt-existing")).as("the adopted user is kept").isTrue();
-    assertThat(userTags("adopt-existing")).as("the person's own tags")
+    assertThat(userTags("adopt-existing"))
+        .as("the person's own tags")
         .isEqualTo(Map.of("owner", "alice"));
   }
 
   @Test
   void listedPolicyIsAttachedAndDetachedWhenRemovedFromTheSpec() {
-    String arn = h.iam.createPolicy(r -> r.policyName("adopt-readonly").policyDocument(
-            "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
-                + "\"Action\":\"iam:GetUser\",\"Resource\":\"*\"}]}"))
-        .policy().arn();
+    String arn =
+        h.iam
+            .createPolicy(
+                r ->
+                    r.policyName("adopt-readonly")
+                        .policyDocument(
+                            "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+                                + "\"Action\":\"iam:GetUser\",\"Resource\":\"*\"}]}"))
+            .policy()
+            .arn();
     AwsMfaBinding b = binding("adopt-c", "policies", "adopt-policies");
     b.getSpec().getIamUser().setManagedPolicyArns(List.of(arn));
     h.apply(b);
@@ -99,15 +110,24 @@ class UserAdoptionIT {
     h.awaitReady("adopt-c", "policies");
     assertThat(attachedPolicies("adopt-policies")).as("attached after apply").containsExactly(arn);
 
-    h.client.resources(AwsMfaBinding.class).inNamespace("adopt-c").withName("policies")
-        .edit(x -> {
-          x.getSpec().getIamUser().setManagedPolicyArns(List.of());
-          return x;
-        });
+    h.client
+        .resources(AwsMfaBinding.class)
+        .inNamespace("adopt-c")
+        .withName("policies")
+        .edit(
+            x -> {
+              x.getSpec().getIamUser().setManagedPolicyArns(List.of());
+              return x;
+            });
 
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
-        .untilAsserted(() -> assertThat(attachedPolicies("adopt-policies"))
-            .as("attached after the ARN was removed from the spec").isEmpty());
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .untilAsserted(
+            () ->
+                assertThat(attachedPolicies("adopt-policies"))
+                    .as("attached after the ARN was removed from the spec")
+                    .isEmpty());
   }
 
   // ---- IAM as a person sees it
@@ -128,13 +148,17 @@ class UserAdoptionIT {
 
   static List<String> enabledSerials(String user) {
     return h.iam.listMFADevices(r -> r.userName(user)).mfaDevices().stream()
-        .map(MFADevice::serialNumber).toList();
+        .map(MFADevice::serialNumber)
+        .toList();
   }
 
   /** Virtual devices of this path and name, assigned or not. */
   static List<String> virtualDevicesNamed(String path, String name) {
-    return h.iam.listVirtualMFADevicesPaginator(r -> r.assignmentStatus(AssignmentStatusType.ANY))
-        .virtualMFADevices().stream()
+    return h
+        .iam
+        .listVirtualMFADevicesPaginator(r -> r.assignmentStatus(AssignmentStatusType.ANY))
+        .virtualMFADevices()
+        .stream()
         .map(VirtualMFADevice::serialNumber)
         .filter(s -> s.endsWith(":mfa" + path + name))
         .toList();
@@ -142,6 +166,7 @@ class UserAdoptionIT {
 
   static List<String> attachedPolicies(String user) {
     return h.iam.listAttachedUserPolicies(r -> r.userName(user)).attachedPolicies().stream()
-        .map(AttachedPolicy::policyArn).toList();
+        .map(AttachedPolicy::policyArn)
+        .toList();
   }
 }

@@ -15,8 +15,8 @@ import software.amazon.awssdk.services.iam.model.MFADevice;
 import software.amazon.awssdk.services.iam.model.VirtualMFADevice;
 
 /**
- * A binding whose Vault mount does not exist is refused with a condition that names the mount,
- * and leaves no MFA device behind in IAM (invariant I1: no device whose seed is not in Vault).
+ * A binding whose Vault mount does not exist is refused with a condition that names the mount, and
+ * leaves no MFA device behind in IAM (invariant I1: no device whose seed is not in Vault).
  */
 class VaultFailureIT {
 
@@ -44,18 +44,27 @@ class VaultFailureIT {
     b.getSpec().getVault().setMount("no-such-totp");
     h.apply(b);
 
-    Condition key = h.awaitCondition("vault-a", "nomount", "VaultKeyReady", "False",
-        "VaultRejected");
+    Condition key =
+        h.awaitCondition("vault-a", "nomount", "VaultKeyReady", "False", "VaultRejected");
     assertThat(key.getMessage()).as("VaultKeyReady message").contains("no-such-totp");
-    assertThat(h.condition("vault-a", "nomount", "Ready")).get()
-        .extracting(Condition::getStatus).isEqualTo("False");
+    assertThat(h.condition("vault-a", "nomount", "Ready"))
+        .get()
+        .extracting(Condition::getStatus)
+        .isEqualTo("False");
 
-    List<String> devices = h.iam
-        .listVirtualMFADevicesPaginator(r -> r.assignmentStatus(AssignmentStatusType.ANY))
-        .virtualMFADevices().stream().map(VirtualMFADevice::serialNumber).toList();
+    List<String> devices =
+        h
+            .iam
+            .listVirtualMFADevicesPaginator(r -> r.assignmentStatus(AssignmentStatusType.ANY))
+            .virtualMFADevices()
+            .stream()
+            .map(VirtualMFADevice::serialNumber)
+            .toList();
     assertThat(devices).as("virtual MFA devices in the account").isEmpty();
     assertThat(h.iam.listMFADevices(r -> r.userName("vault-nomount")).mfaDevices())
-        .as("devices enabled on vault-nomount").extracting(MFADevice::serialNumber).isEmpty();
+        .as("devices enabled on vault-nomount")
+        .extracting(MFADevice::serialNumber)
+        .isEmpty();
   }
 
   @Test
@@ -68,7 +77,10 @@ class VaultFailureIT {
     h.apply(b);
     h.awaitCondition("vault-b", "nomount", "VaultKeyReady", "False", "VaultRejected");
 
-    assertThat(h.condition("vault-b", "nomount", "Ready")).get()
-        .extracting(Condition::getReason).as("Ready reason").isEqualTo("VaultRejected");
+    assertThat(h.condition("vault-b", "nomount", "Ready"))
+        .get()
+        .extracting(Condition::getReason)
+        .as("Ready reason")
+        .isEqualTo("VaultRejected");
   }
 }

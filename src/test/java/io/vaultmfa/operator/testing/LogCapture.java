@@ -25,8 +25,8 @@ public final class LogCapture extends AppenderBase<ILoggingEvent> {
 
   @Override
   protected void append(ILoggingEvent e) {
-    StringBuilder b = new StringBuilder(e.getLoggerName()).append(' ')
-        .append(e.getFormattedMessage());
+    StringBuilder b =
+        new StringBuilder(e.getLoggerName()).append(' ').append(e.getFormattedMessage());
     var t = e.getThrowableProxy();
     while (t != null) {
       b.append(" | ").append(t.getClassName()).append(": ").append(t.getMessage());

@@ -42,8 +42,8 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.iam.IamClient;
 
 /**
- * The operator under test, in this JVM, against real OpenBao and moto processes and fabric8's
- * mock API server in CRUD mode. One per test class; {@link #close()} stops everything.
+ * The operator under test, in this JVM, against real OpenBao and moto processes and fabric8's mock
+ * API server in CRUD mode. One per test class; {@link #close()} stops everything.
  */
 public final class OperatorHarness implements AutoCloseable {
 
@@ -67,16 +67,21 @@ public final class OperatorHarness implements AutoCloseable {
   private OperatorHarness(OpenBaoServer bao, MotoServer moto) {
     this.bao = bao;
     this.moto = moto;
-    this.api = new KubernetesMockServer(
-        new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(),
-        false);
+    this.api =
+        new KubernetesMockServer(
+            new Context(),
+            new MockWebServer(),
+            new HashMap<>(),
+            new KubernetesCrudDispatcher(),
+            false);
     api.init();
     this.client = api.createClient();
-    this.iam = IamClient.builder()
-        .region(Region.AWS_GLOBAL)
-        .endpointOverride(moto.endpoint())
-        .credentialsProvider(CREDS)
-        .build();
+    this.iam =
+        IamClient.builder()
+            .region(Region.AWS_GLOBAL)
+            .endpointOverride(moto.endpoint())
+            .credentialsProvider(CREDS)
+            .build();
   }
 
   /** Starts OpenBao, moto, the mock API server and the operator with default settings. */
@@ -116,10 +121,14 @@ public final class OperatorHarness implements AutoCloseable {
     s.put(Setting.SERVER_SIDE_APPLY, "false");
     s.putAll(overrides);
     OperatorConfig config = OperatorConfig.of(s);
-    IamProvider.Settings aws = new IamProvider.Settings(
-        Region.US_EAST_1, Optional.of(moto.endpoint()), Optional.of(moto.endpoint()), CREDS,
-        java.util.stream.Stream.concat(java.util.stream.Stream.of(iamBoundary), extra.stream())
-            .toList());
+    IamProvider.Settings aws =
+        new IamProvider.Settings(
+            Region.US_EAST_1,
+            Optional.of(moto.endpoint()),
+            Optional.of(moto.endpoint()),
+            CREDS,
+            java.util.stream.Stream.concat(java.util.stream.Stream.of(iamBoundary), extra.stream())
+                .toList());
     operator = Main.start(config, client, meters, aws);
   }
 
@@ -157,8 +166,7 @@ public final class OperatorHarness implements AutoCloseable {
     if (b == null || b.getStatus() == null) {
       return Optional.empty();
     }
-    return b.getStatus().getConditions().stream().filter(c -> type.equals(c.getType()))
-        .findFirst();
+    return b.getStatus().getConditions().stream().filter(c -> type.equals(c.getType())).findFirst();
   }
 
   public AwsMfaBinding awaitReady(String ns, String name) {
@@ -166,13 +174,17 @@ public final class OperatorHarness implements AutoCloseable {
     return get(ns, name);
   }
 
-  public Condition awaitCondition(String ns, String name, String type, String status,
-      String reason) {
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
-        .until(() -> condition(ns, name, type)
-            .filter(c -> status.equals(c.getStatus()))
-            .filter(c -> reason == null || reason.equals(c.getReason()))
-            .isPresent());
+  public Condition awaitCondition(
+      String ns, String name, String type, String status, String reason) {
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () ->
+                condition(ns, name, type)
+                    .filter(c -> status.equals(c.getStatus()))
+                    .filter(c -> reason == null || reason.equals(c.getReason()))
+                    .isPresent());
     return condition(ns, name, type).orElseThrow();
   }
 
@@ -181,7 +193,9 @@ public final class OperatorHarness implements AutoCloseable {
   }
 
   public void awaitGone(String ns, String name) {
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
         .until(() -> get(ns, name) == null);
   }
 
@@ -198,10 +212,13 @@ public final class OperatorHarness implements AutoCloseable {
   /** GET on the Vault API; empty on 404. */
   public Optional<JsonNode> vaultRead(String path) {
     try {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(
-              URI.create(bao.address() + "/v1/" + path))
-          .header("X-Vault-Token", bao.token()).GET().build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create(bao.address() + "/v1/" + path))
+                  .header("X-Vault-Token", bao.token())
+                  .GET()
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() == 404 || r.statusCode() == 400) {
         return Optional.empty();
       }
@@ -221,19 +238,20 @@ public final class OperatorHarness implements AutoCloseable {
   // ---- hygiene
 
   /**
-   * Everything a person or a log pipeline could see: the operator's logs, Events, every
-   * binding's status and every Secret. Fails if any seed IAM issued appears there.
+   * Everything a person or a log pipeline could see: the operator's logs, Events, every binding's
+   * status and every Secret. Fails if any seed IAM issued appears there.
    */
   public void assertNoSeedLeaked() {
     List<String> seeds = new ArrayList<>(iamBoundary.allSeeds());
     SeedHygiene.assertNoSeed("the operator's logs", logs.all(), seeds);
-    SeedHygiene.assertNoSeed("Events",
-        Serialization.asJson(client.v1().events().inAnyNamespace().list()), seeds);
-    SeedHygiene.assertNoSeed("binding status",
+    SeedHygiene.assertNoSeed(
+        "Events", Serialization.asJson(client.v1().events().inAnyNamespace().list()), seeds);
+    SeedHygiene.assertNoSeed(
+        "binding status",
         Serialization.asJson(client.resources(AwsMfaBinding.class).inAnyNamespace().list()),
         seeds);
-    SeedHygiene.assertNoSeed("Secrets",
-        Serialization.asJson(client.secrets().inAnyNamespace().list()), seeds);
+    SeedHygiene.assertNoSeed(
+        "Secrets", Serialization.asJson(client.secrets().inAnyNamespace().list()), seeds);
     SeedHygiene.assertNoSeed("metrics", meters.getMetersAsString(), seeds);
   }
 

@@ -13,9 +13,9 @@ import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.services.iam.model.CreateVirtualMfaDeviceResponse;
 
 /**
- * Sits at the IAM boundary of the operator under test: keeps each seed IAM issues (by serial),
- * so tests can prove Vault holds it and that it leaks nowhere, and records every call made, in
- * order. Seeds stay in memory; nothing here prints them.
+ * Sits at the IAM boundary of the operator under test: keeps each seed IAM issues (by serial), so
+ * tests can prove Vault holds it and that it leaks nowhere, and records every call made, in order.
+ * Seeds stay in memory; nothing here prints them.
  */
 public final class SeedCapture implements ExecutionInterceptor {
 
@@ -34,7 +34,8 @@ public final class SeedCapture implements ExecutionInterceptor {
   @Override
   public void afterExecution(Context.AfterExecution context, ExecutionAttributes attributes) {
     if (context.response() instanceof CreateVirtualMfaDeviceResponse r) {
-      seeds.put(r.virtualMFADevice().serialNumber(),
+      seeds.put(
+          r.virtualMFADevice().serialNumber(),
           r.virtualMFADevice().base32StringSeed().asUtf8String());
     }
   }

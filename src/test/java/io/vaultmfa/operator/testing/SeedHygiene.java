@@ -6,8 +6,8 @@ import java.util.Collection;
 import java.util.Locale;
 
 /**
- * Fails when any seed appears in a text, in any case, with or without Base32 padding or
- * whitespace between its characters. The failure message names where, never the seed.
+ * Fails when any seed appears in a text, in any case, with or without Base32 padding or whitespace
+ * between its characters. The failure message names where, never the seed.
  */
 public final class SeedHygiene {
 

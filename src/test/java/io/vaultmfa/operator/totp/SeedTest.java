@@ -36,13 +36,15 @@ class SeedTest {
 
   /** K02: Vault accepts lower case but refuses whitespace and a trailing newline. */
   @ParameterizedTest(name = "[{0}]")
-  @ValueSource(strings = {
-      "jbswy3dpehpk3pxp",
-      "JBSW Y3DP EHPK 3PXP",
-      "JBSWY3DPEHPK3PXP\n",
-      "JBSWY3DPEHPK3PXP\r\n",
-      "\tjbsw y3dp\nehpk 3pxp ",
-      "JBSWY3DP\u00a0EHPK3PXP"})
+  @ValueSource(
+      strings = {
+        "jbswy3dpehpk3pxp",
+        "JBSW Y3DP EHPK 3PXP",
+        "JBSWY3DPEHPK3PXP\n",
+        "JBSWY3DPEHPK3PXP\r\n",
+        "\tjbsw y3dp\nehpk 3pxp ",
+        "JBSWY3DP\u00a0EHPK3PXP"
+      })
   void fromIamTextUpperCasesAndStripsWhitespace(String text) {
     assertThat(Seed.fromIamText(text).reveal()).isEqualTo("JBSWY3DPEHPK3PXP");
   }
@@ -54,12 +56,14 @@ class SeedTest {
   }
 
   @ParameterizedTest(name = "[{0}]")
-  @ValueSource(strings = {
-      K02,
-      "gezdgnbvgy3tqojqgezdgnbvgy3tqojqgezau",
-      "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZAU===",
-      "gezdgnbvgy3tqojqgezdgnbvgy3tqojqgezau===",
-      "GezdgnbvGY3TQOJQgezdgnbvGY3TQOJQgezau="})
+  @ValueSource(
+      strings = {
+        K02,
+        "gezdgnbvgy3tqojqgezdgnbvgy3tqojqgezau",
+        "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZAU===",
+        "gezdgnbvgy3tqojqgezdgnbvgy3tqojqgezau===",
+        "GezdgnbvGY3TQOJQgezdgnbvGY3TQOJQgezau="
+      })
   void scrubRemovesTheSeedInAnyCaseWithOrWithoutPadding(String copy) {
     Seed s = Seed.fromIamText(K02);
     String out = s.scrub("Vault said: key " + copy + " is invalid");
@@ -70,7 +74,8 @@ class SeedTest {
   @Test
   void scrubWorksForASeedGivenWithPadding() {
     Seed s = Seed.fromIamText(K02 + "===");
-    assertThat(s.scrub("bad key " + K02.toLowerCase(Locale.ROOT) + ".")).isEqualTo("bad key [redacted].");
+    assertThat(s.scrub("bad key " + K02.toLowerCase(Locale.ROOT) + "."))
+        .isEqualTo("bad key [redacted].");
   }
 
   @Test
@@ -107,7 +112,8 @@ class SeedTest {
 
   @Test
   void codeAtOfAWhitespacedLowerCaseSeedEqualsThatOfTheCleanSeed() {
-    assertThat(Seed.fromIamText("gezd gnbv gy3t qojq gezd gnbv gy3t qojq gezau\n").codeAt(1700000000))
+    assertThat(
+            Seed.fromIamText("gezd gnbv gy3t qojq gezd gnbv gy3t qojq gezau\n").codeAt(1700000000))
         .isEqualTo(Totp.code(K02, 1700000000))
         .isEqualTo("142754");
   }

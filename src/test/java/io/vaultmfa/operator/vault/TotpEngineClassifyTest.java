@@ -19,21 +19,25 @@ class TotpEngineClassifyTest {
   }
 
   @ParameterizedTest(name = "{0} [{1}] -> {2}")
-  @CsvSource(delimiter = '|', nullValues = "", emptyValue = "", value = {
-    // A missing key: 404 with an empty errors list.
-    "404 | ''                                                    | NOT_FOUND",
-    // No engine at the mount, or a key name the route does not take.
-    "404 | unsupported path                                      | INVALID",
-    "404 | no handler for route \"totp/keys/x\". route entry not found. | INVALID",
-    "405 | unsupported operation                                 | INVALID",
-    "400 | invalid key: illegal base32 data at input byte 16    | INVALID",
-    "401 | ''                                                    | DENIED",
-    "403 | permission denied                                     | DENIED",
-    "429 | request rate limit exceeded                           | THROTTLED",
-    "500 | internal error                                        | RETRYABLE",
-    "502 | ''                                                    | RETRYABLE",
-    "503 | Vault is sealed                                       | RETRYABLE"
-  })
+  @CsvSource(
+      delimiter = '|',
+      nullValues = "",
+      emptyValue = "",
+      value = {
+        // A missing key: 404 with an empty errors list.
+        "404 | ''                                                    | NOT_FOUND",
+        // No engine at the mount, or a key name the route does not take.
+        "404 | unsupported path                                      | INVALID",
+        "404 | no handler for route \"totp/keys/x\". route entry not found. | INVALID",
+        "405 | unsupported operation                                 | INVALID",
+        "400 | invalid key: illegal base32 data at input byte 16    | INVALID",
+        "401 | ''                                                    | DENIED",
+        "403 | permission denied                                     | DENIED",
+        "429 | request rate limit exceeded                           | THROTTLED",
+        "500 | internal error                                        | RETRYABLE",
+        "502 | ''                                                    | RETRYABLE",
+        "503 | Vault is sealed                                       | RETRYABLE"
+      })
   void outcome(int status, String errors, Outcome expected) {
     assertThat(classify(status, errors == null ? "" : errors).outcome()).isEqualTo(expected);
   }
