@@ -4,17 +4,12 @@ import static io.vaultmfa.operator.testing.OperatorHarness.binding;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.client.utils.Serialization;
-import io.vaultmfa.operator.testing.OperatorHarness;
-import io.vaultmfa.operator.testing.SeedHygiene;
+import io.vaultmfa.operator.testing.WithOperator;
 import io.vaultmfa.operator.totp.Totp;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.iam.model.MFADevice;
 
@@ -26,31 +21,7 @@ import software.amazon.awssdk.services.iam.model.MFADevice;
  * <p>Ownership is read from MFA device tags; moto 5.2.5 drops them, so these tests rely on the
  * harness' moto launcher ({@code scripts/moto_server.py}) that keeps them.
  */
-class ConflictIT {
-
-  static OperatorHarness h;
-  static final List<String> testSeeds = new CopyOnWriteArrayList<>();
-
-  @BeforeAll
-  static void start() {
-    h = OperatorHarness.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (h != null) {
-      try {
-        h.assertNoSeedLeaked();
-        SeedHygiene.assertNoSeed("the operator's logs", h.logs.all(), testSeeds);
-        SeedHygiene.assertNoSeed(
-            "Events",
-            Serialization.asJson(h.client.v1().events().inAnyNamespace().list()),
-            testSeeds);
-      } finally {
-        h.close();
-      }
-    }
-  }
+class ConflictIT extends WithOperator {
 
   @Test
   void secondBindingForTheSameUserAndDeviceIsAConflictAndChangesNothing() {
@@ -71,7 +42,7 @@ class ConflictIT {
     assertThat(h.vaultRead("totp/keys/conf-b.second"))
         .as("Vault key of the second binding")
         .isEmpty();
-    assertVaultCodeIsCodeOf("totp", "conf-a.first", seed);
+    h.assertVaultCodeIsCodeOf("totp", "conf-a.first", seed);
     assertThat(h.condition("conf-a", "first", "Ready"))
         .get()
         .extracting(Condition::getStatus)
@@ -93,7 +64,7 @@ class ConflictIT {
     assertThat(enabledSerials("conf-shared2"))
         .as("devices enabled on conf-shared2")
         .containsExactly(serial);
-    assertVaultCodeIsCodeOf("totp", "conf-c.first", seed);
+    h.assertVaultCodeIsCodeOf("totp", "conf-c.first", seed);
   }
 
   @Test
@@ -104,7 +75,7 @@ class ConflictIT {
             .createVirtualMFADevice(r -> r.virtualMFADeviceName("conf-hand-phone").path("/"))
             .virtualMFADevice();
     String phoneSeed = phone.base32StringSeed().asUtf8String();
-    testSeeds.add(phoneSeed);
+    h.rememberSeed(phoneSeed);
     long now = Instant.now().getEpochSecond();
     h.iam.enableMFADevice(
         r ->
@@ -139,17 +110,5 @@ class ConflictIT {
   static Map<String, Instant> enabledDevices(String user) {
     return h.iam.listMFADevices(r -> r.userName(user)).mfaDevices().stream()
         .collect(Collectors.toMap(MFADevice::serialNumber, MFADevice::enableDate));
-  }
-
-  static void assertVaultCodeIsCodeOf(String mount, String key, String seed) {
-    for (int attempt = 0; ; attempt++) {
-      long before = Instant.now().getEpochSecond();
-      String code = h.vaultCode(mount, key);
-      long after = Instant.now().getEpochSecond();
-      if (code.equals(Totp.code(seed, before)) || code.equals(Totp.code(seed, after))) {
-        return;
-      }
-      assertThat(attempt).as("Vault's code equals the RFC 6238 code of the device's seed").isZero();
-    }
   }
 }

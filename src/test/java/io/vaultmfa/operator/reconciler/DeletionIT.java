@@ -6,51 +6,32 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vaultmfa.operator.api.AwsMfaBinding;
 import io.vaultmfa.operator.api.DeletionPolicy;
 import io.vaultmfa.operator.metrics.OutsideCalls;
-import io.vaultmfa.operator.testing.OperatorHarness;
-import io.vaultmfa.operator.totp.Totp;
-import java.time.Instant;
+import io.vaultmfa.operator.testing.WithOperator;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
-import software.amazon.awssdk.services.iam.model.AssignmentStatusType;
 import software.amazon.awssdk.services.iam.model.MFADevice;
-import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
-import software.amazon.awssdk.services.iam.model.VirtualMFADevice;
 
 /**
  * Deleting a binding: with {@code Delete} the device, the Vault key and the user the operator
  * created are gone, in the order real IAM requires (case K08); with {@code Retain} IAM and Vault
  * are left exactly as they were and the codes keep working.
  */
-class DeletionIT {
+class DeletionIT extends WithOperator {
 
-  static OperatorHarness h;
   static final Timeline timeline = new Timeline();
 
   @BeforeAll
-  static void start() {
-    h = OperatorHarness.start();
+  static void prepare() {
     // Same operator, plus an interceptor that notes where Vault key deletions fall between
     // IAM calls (SeedCapture records IAM calls only).
     h.stopOperator();
     h.startOperator(Map.of(), List.of(timeline));
-  }
-
-  @AfterAll
-  static void stop() {
-    if (h != null) {
-      try {
-        h.assertNoSeedLeaked();
-      } finally {
-        h.close();
-      }
-    }
   }
 
   @Test
@@ -61,11 +42,11 @@ class DeletionIT {
     h.delete("del-a", "gone");
     h.awaitGone("del-a", "gone");
 
-    assertThat(virtualDevicesNamed("/", "del-gone"))
+    assertThat(h.virtualDevicesNamed("/", "del-gone"))
         .as("virtual MFA devices named del-gone")
         .isEmpty();
     assertThat(h.vaultRead("totp/keys/del-a.gone")).as("Vault key del-a.gone").isEmpty();
-    assertThat(userExists("del-gone")).as("IAM user del-gone exists").isFalse();
+    assertThat(h.userExists("del-gone")).as("IAM user del-gone exists").isFalse();
   }
 
   @Test
@@ -109,48 +90,16 @@ class DeletionIT {
     h.delete("del-c", "kept");
     h.awaitGone("del-c", "kept");
 
-    assertThat(userExists("del-kept")).as("IAM user del-kept exists").isTrue();
+    assertThat(h.userExists("del-kept")).as("IAM user del-kept exists").isTrue();
     assertThat(h.iam.listMFADevices(r -> r.userName("del-kept")).mfaDevices())
         .as("devices enabled on del-kept")
         .extracting(MFADevice::serialNumber)
         .containsExactly(serial);
     assertThat(h.vaultRead("totp/keys/del-c.kept")).as("Vault key del-c.kept").isPresent();
-    assertVaultCodeIsCodeOf("totp", "del-c.kept", seed);
+    h.assertVaultCodeIsCodeOf("totp", "del-c.kept", seed);
   }
 
   // ---- helpers
-
-  static void assertVaultCodeIsCodeOf(String mount, String key, String seed) {
-    for (int attempt = 0; ; attempt++) {
-      long before = Instant.now().getEpochSecond();
-      String code = h.vaultCode(mount, key);
-      long after = Instant.now().getEpochSecond();
-      if (code.equals(Totp.code(seed, before)) || code.equals(Totp.code(seed, after))) {
-        return;
-      }
-      assertThat(attempt).as("Vault's code equals the RFC 6238 code of the device's seed").isZero();
-    }
-  }
-
-  static boolean userExists(String name) {
-    try {
-      h.iam.getUser(r -> r.userName(name));
-      return true;
-    } catch (NoSuchEntityException e) {
-      return false;
-    }
-  }
-
-  static List<String> virtualDevicesNamed(String path, String name) {
-    return h
-        .iam
-        .listVirtualMFADevicesPaginator(r -> r.assignmentStatus(AssignmentStatusType.ANY))
-        .virtualMFADevices()
-        .stream()
-        .map(VirtualMFADevice::serialNumber)
-        .filter(s -> s.endsWith(":mfa" + path + name))
-        .toList();
-  }
 
   /**
    * IAM calls in order, with {@code vault:DeleteKey} inserted before the first IAM call that starts

@@ -8,36 +8,17 @@ import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.vaultmfa.operator.api.AwsMfaBinding;
 import io.vaultmfa.operator.api.MfaDeviceSpec;
-import io.vaultmfa.operator.testing.OperatorHarness;
-import io.vaultmfa.operator.totp.Totp;
+import io.vaultmfa.operator.testing.WithOperator;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.iam.model.MFADevice;
 
 /** A binding applied to a fresh account becomes Ready with a device whose seed Vault holds. */
-class EnrolmentIT {
-
-  static OperatorHarness h;
-
-  @BeforeAll
-  static void start() {
-    h = OperatorHarness.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (h != null) {
-      h.assertNoSeedLeaked();
-      h.close();
-    }
-  }
+class EnrolmentIT extends WithOperator {
 
   @Test
   void bindingBecomesReadyWithDeviceSeedInVault() {
@@ -92,7 +73,7 @@ class EnrolmentIT {
     assertThat(key.path("account_name").asText()).isEqualTo("ci-deployer@" + account);
     String seed = h.iamBoundary.seedOf(st.getSerialNumber());
     assertThat(seed).as("seed captured at the IAM boundary").isNotNull();
-    assertVaultCodeMatches("totp", "team-a.ci-deployer", seed);
+    h.assertVaultCodeIsCodeOf("totp", "team-a.ci-deployer", seed);
 
     // The Secret: exactly the five pointers, owned by the binding.
     Secret secret = h.secret("team-a", "ci-deployer-mfa");
@@ -135,18 +116,6 @@ class EnrolmentIT {
     assertThat(ready.getStatus().getSerialNumber()).isEqualTo(serial);
     assertThat(decode(h.secret("team-b", "svc-mfa").getData()))
         .containsEntry("AWS_MFA_SERIAL_NUMBER", serial);
-  }
-
-  static void assertVaultCodeMatches(String mount, String key, String seed) {
-    for (int attempt = 0; ; attempt++) {
-      long before = Instant.now().getEpochSecond();
-      String code = h.vaultCode(mount, key);
-      long after = Instant.now().getEpochSecond();
-      if (code.equals(Totp.code(seed, before)) || code.equals(Totp.code(seed, after))) {
-        return;
-      }
-      assertThat(attempt).as("Vault's code equals the RFC 6238 code of the seed").isZero();
-    }
   }
 
   static Map<String, String> decode(Map<String, String> data) {

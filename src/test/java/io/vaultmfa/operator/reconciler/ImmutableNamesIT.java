@@ -5,9 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.vaultmfa.operator.api.AwsMfaBinding;
-import io.vaultmfa.operator.testing.OperatorHarness;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.vaultmfa.operator.testing.WithOperator;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
 
@@ -15,22 +13,7 @@ import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
  * A real API server refuses a change of the enrolled names through the CRD's CEL rules; on one that
  * does not run them, the operator refuses too, before creating anything under the new name.
  */
-class ImmutableNamesIT {
-
-  static OperatorHarness h;
-
-  @BeforeAll
-  static void start() {
-    h = OperatorHarness.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (h != null) {
-      h.assertNoSeedLeaked();
-      h.close();
-    }
-  }
+class ImmutableNamesIT extends WithOperator {
 
   @Test
   void renamingTheUserAfterEnrolmentIsRefusedAndCreatesNothing() {

@@ -9,12 +9,11 @@ import io.micrometer.core.instrument.Timer;
 import io.vaultmfa.operator.api.AwsMfaBinding;
 import io.vaultmfa.operator.api.MfaDeviceSpec;
 import io.vaultmfa.operator.metrics.OutsideCalls;
-import io.vaultmfa.operator.testing.OperatorHarness;
+import io.vaultmfa.operator.testing.WithOperator;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -26,10 +25,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * and a message that names the field, and nothing at all is asked of IAM, STS or Vault: not while
  * reconciling and not while deleting.
  */
-class InvalidSpecIT {
+class InvalidSpecIT extends WithOperator {
 
   static final String NS = "invalid";
-  static OperatorHarness h;
   static long vaultCallsBefore;
 
   /** A bad spec, the binding name it is applied under, and the field path its message names. */
@@ -68,8 +66,7 @@ class InvalidSpecIT {
   }
 
   @BeforeAll
-  static void start() {
-    h = OperatorHarness.start();
+  static void prepare() {
     h.iamBoundary.clearCalls();
     vaultCallsBefore = vaultCalls();
     corpus()
@@ -79,17 +76,6 @@ class InvalidSpecIT {
               bad.spoil().accept(b);
               h.apply(b);
             });
-  }
-
-  @AfterAll
-  static void stop() {
-    if (h != null) {
-      try {
-        h.assertNoSeedLeaked();
-      } finally {
-        h.close();
-      }
-    }
   }
 
   @ParameterizedTest(name = "{0}")

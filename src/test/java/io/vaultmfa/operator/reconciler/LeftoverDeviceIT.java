@@ -7,15 +7,10 @@ import io.fabric8.kubernetes.api.model.Condition;
 import io.vaultmfa.operator.api.AwsMfaBinding;
 import io.vaultmfa.operator.iam.Ownership;
 import io.vaultmfa.operator.testing.OperatorHarness;
-import io.vaultmfa.operator.testing.SeedHygiene;
-import io.vaultmfa.operator.totp.Totp;
-import java.time.Instant;
+import io.vaultmfa.operator.testing.WithOperator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.iam.model.AssignmentStatusType;
 import software.amazon.awssdk.services.iam.model.MFADevice;
@@ -31,34 +26,7 @@ import software.amazon.awssdk.services.iam.model.VirtualMFADevice;
  * <p>Ownership is read from MFA device tags; moto 5.2.5 drops them, so these tests rely on the
  * harness' moto launcher ({@code scripts/moto_server.py}) that keeps them.
  */
-class LeftoverDeviceIT {
-
-  static OperatorHarness h;
-
-  /** Seeds of devices the test made itself: the operator sees them in moto's list answers. */
-  static final List<String> testSeeds = new CopyOnWriteArrayList<>();
-
-  @BeforeAll
-  static void start() {
-    h = OperatorHarness.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (h != null) {
-      try {
-        h.assertNoSeedLeaked();
-        SeedHygiene.assertNoSeed("the operator's logs", h.logs.all(), testSeeds);
-        SeedHygiene.assertNoSeed(
-            "Events",
-            io.fabric8.kubernetes.client.utils.Serialization.asJson(
-                h.client.v1().events().inAnyNamespace().list()),
-            testSeeds);
-      } finally {
-        h.close();
-      }
-    }
-  }
+class LeftoverDeviceIT extends WithOperator {
 
   @Test
   void leftoverDeviceOfThisBindingIsReplacedAndVaultHoldsTheNewSeed() {
@@ -72,7 +40,7 @@ class LeftoverDeviceIT {
     AwsMfaBinding ready = h.awaitReady("left-a", "k07");
 
     String serial = ready.getStatus().getSerialNumber();
-    assertThat(virtualDevicesNamed("/", "left-k07"))
+    assertThat(h.virtualDevicesNamed("/", "left-k07"))
         .as("virtual MFA devices named left-k07")
         .containsExactly(serial);
     assertThat(h.iam.listMFADevices(r -> r.userName("left-k07")).mfaDevices())
@@ -82,7 +50,7 @@ class LeftoverDeviceIT {
     String seed = h.iamBoundary.seedOf(serial);
     assertThat(seed).as("seed the operator got from CreateVirtualMFADevice").isNotNull();
     assertThat(seed.equals(leftoverSeed)).as("Vault's seed is the leftover's").isFalse();
-    assertVaultCodeIsCodeOf("totp", "left-a.k07", seed);
+    h.assertVaultCodeIsCodeOf("totp", "left-a.k07", seed);
   }
 
   @Test
@@ -90,7 +58,7 @@ class LeftoverDeviceIT {
     h.stopOperator();
     h.apply(binding("left-b", "foreign", "left-foreign"));
     createDevice("left-foreign", Map.of("owner", "bob"));
-    String serial = virtualDevicesNamed("/", "left-foreign").get(0);
+    String serial = h.virtualDevicesNamed("/", "left-foreign").get(0);
     h.iamBoundary.clearCalls();
     h.startOperator(Map.of());
 
@@ -128,24 +96,13 @@ class LeftoverDeviceIT {
             .virtualMFADevice()
             .base32StringSeed()
             .asUtf8String();
-    testSeeds.add(seed);
+    h.rememberSeed(seed);
     return seed;
   }
 
   static Map<String, String> tagsOf(String serial) {
     return h.iam.listMFADeviceTags(r -> r.serialNumber(serial)).tags().stream()
         .collect(Collectors.toMap(Tag::key, Tag::value));
-  }
-
-  static List<String> virtualDevicesNamed(String path, String name) {
-    return h
-        .iam
-        .listVirtualMFADevicesPaginator(r -> r.assignmentStatus(AssignmentStatusType.ANY))
-        .virtualMFADevices()
-        .stream()
-        .map(VirtualMFADevice::serialNumber)
-        .filter(s -> s.endsWith(":mfa" + path + name))
-        .toList();
   }
 
   static List<String> unassignedSerials() {
@@ -156,17 +113,5 @@ class LeftoverDeviceIT {
         .stream()
         .map(VirtualMFADevice::serialNumber)
         .toList();
-  }
-
-  static void assertVaultCodeIsCodeOf(String mount, String key, String seed) {
-    for (int attempt = 0; ; attempt++) {
-      long before = Instant.now().getEpochSecond();
-      String code = h.vaultCode(mount, key);
-      long after = Instant.now().getEpochSecond();
-      if (code.equals(Totp.code(seed, before)) || code.equals(Totp.code(seed, after))) {
-        return;
-      }
-      assertThat(attempt).as("Vault's code equals the RFC 6238 code of the device's seed").isZero();
-    }
   }
 }

@@ -7,30 +7,20 @@ import static org.awaitility.Awaitility.await;
 import io.vaultmfa.operator.api.AwsMfaBinding;
 import io.vaultmfa.operator.config.Setting;
 import io.vaultmfa.operator.metrics.OutsideCalls;
-import io.vaultmfa.operator.testing.OperatorHarness;
 import io.vaultmfa.operator.testing.SeedCapture;
+import io.vaultmfa.operator.testing.WithOperator;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Invariant I5: a Ready binding costs no write on resync. */
-class ResyncIT {
-
-  static OperatorHarness h;
+class ResyncIT extends WithOperator {
 
   @BeforeAll
-  static void start() {
-    h = OperatorHarness.start(Map.of(Setting.RESYNC_INTERVAL, "2s"));
-  }
-
-  @AfterAll
-  static void stop() {
-    if (h != null) {
-      h.assertNoSeedLeaked();
-      h.close();
-    }
+  static void prepare() {
+    h.stopOperator();
+    h.startOperator(Map.of(Setting.RESYNC_INTERVAL, "2s"));
   }
 
   @Test

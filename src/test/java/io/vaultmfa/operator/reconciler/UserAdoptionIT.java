@@ -6,44 +6,21 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.vaultmfa.operator.api.AwsMfaBinding;
-import io.vaultmfa.operator.testing.OperatorHarness;
+import io.vaultmfa.operator.testing.WithOperator;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.services.iam.model.AssignmentStatusType;
 import software.amazon.awssdk.services.iam.model.AttachedPolicy;
 import software.amazon.awssdk.services.iam.model.MFADevice;
-import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
 import software.amazon.awssdk.services.iam.model.Tag;
-import software.amazon.awssdk.services.iam.model.VirtualMFADevice;
 
 /**
  * {@code spec.iamUser.create: false} adopts a user a person made, and never creates one; the listed
  * managed policies are attached, and detached again when removed from the list.
  */
-class UserAdoptionIT {
-
-  static OperatorHarness h;
-
-  @BeforeAll
-  static void start() {
-    h = OperatorHarness.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (h != null) {
-      try {
-        h.assertNoSeedLeaked();
-      } finally {
-        h.close();
-      }
-    }
-  }
+class UserAdoptionIT extends WithOperator {
 
   @Test
   void missingUserWithCreateFalseWaitsAndCreatesNothing() {
@@ -59,8 +36,8 @@ class UserAdoptionIT {
         .isEqualTo("False");
 
     // Nothing outside the cluster: no user, no virtual device of that name, no Vault key.
-    assertThat(userExists("adopt-missing")).as("IAM user adopt-missing exists").isFalse();
-    assertThat(virtualDevicesNamed("/", "adopt-missing")).as("virtual MFA devices").isEmpty();
+    assertThat(h.userExists("adopt-missing")).as("IAM user adopt-missing exists").isFalse();
+    assertThat(h.virtualDevicesNamed("/", "adopt-missing")).as("virtual MFA devices").isEmpty();
     assertThat(h.vaultRead("totp/keys/adopt-a.missing")).as("Vault key").isEmpty();
   }
 
@@ -83,9 +60,9 @@ class UserAdoptionIT {
     h.delete("adopt-b", "existing");
     h.awaitGone("adopt-b", "existing");
 
-    assertThat(virtualDevicesNamed("/", "adopt-existing")).as("virtual MFA devices").isEmpty();
+    assertThat(h.virtualDevicesNamed("/", "adopt-existing")).as("virtual MFA devices").isEmpty();
     assertThat(h.vaultRead("totp/keys/adopt-b.existing")).as("Vault key").isEmpty();
-    assertThat(userExists("adopt-existing")).as("the adopted user is kept").isTrue();
+    assertThat(h.userExists("adopt-existing")).as("the adopted user is kept").isTrue();
     assertThat(userTags("adopt-existing"))
         .as("the person's own tags")
         .isEqualTo(Map.of("owner", "alice"));
@@ -132,15 +109,6 @@ class UserAdoptionIT {
 
   // ---- IAM as a person sees it
 
-  static boolean userExists(String name) {
-    try {
-      h.iam.getUser(r -> r.userName(name));
-      return true;
-    } catch (NoSuchEntityException e) {
-      return false;
-    }
-  }
-
   static Map<String, String> userTags(String name) {
     return h.iam.listUserTags(r -> r.userName(name)).tags().stream()
         .collect(Collectors.toMap(Tag::key, Tag::value));
@@ -149,18 +117,6 @@ class UserAdoptionIT {
   static List<String> enabledSerials(String user) {
     return h.iam.listMFADevices(r -> r.userName(user)).mfaDevices().stream()
         .map(MFADevice::serialNumber)
-        .toList();
-  }
-
-  /** Virtual devices of this path and name, assigned or not. */
-  static List<String> virtualDevicesNamed(String path, String name) {
-    return h
-        .iam
-        .listVirtualMFADevicesPaginator(r -> r.assignmentStatus(AssignmentStatusType.ANY))
-        .virtualMFADevices()
-        .stream()
-        .map(VirtualMFADevice::serialNumber)
-        .filter(s -> s.endsWith(":mfa" + path + name))
         .toList();
   }
 

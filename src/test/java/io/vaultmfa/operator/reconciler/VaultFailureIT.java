@@ -5,10 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.vaultmfa.operator.api.AwsMfaBinding;
-import io.vaultmfa.operator.testing.OperatorHarness;
+import io.vaultmfa.operator.testing.WithOperator;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.iam.model.AssignmentStatusType;
 import software.amazon.awssdk.services.iam.model.MFADevice;
@@ -18,25 +16,7 @@ import software.amazon.awssdk.services.iam.model.VirtualMFADevice;
  * A binding whose Vault mount does not exist is refused with a condition that names the mount, and
  * leaves no MFA device behind in IAM (invariant I1: no device whose seed is not in Vault).
  */
-class VaultFailureIT {
-
-  static OperatorHarness h;
-
-  @BeforeAll
-  static void start() {
-    h = OperatorHarness.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (h != null) {
-      try {
-        h.assertNoSeedLeaked();
-      } finally {
-        h.close();
-      }
-    }
-  }
+class VaultFailureIT extends WithOperator {
 
   @Test
   void missingMountIsReportedAndNoDeviceIsLeft() {

@@ -62,6 +62,7 @@ public final class OperatorHarness implements AutoCloseable {
   public final LogCapture logs = LogCapture.install();
   public final IamClient iam;
   private final HttpClient http = HttpClient.newHttpClient();
+  private final List<String> testSeeds = new java.util.concurrent.CopyOnWriteArrayList<>();
   private Operator operator;
 
   private OperatorHarness(OpenBaoServer bao, MotoServer moto) {
@@ -235,7 +236,57 @@ public final class OperatorHarness implements AutoCloseable {
     return vaultRead(mount + "/code/" + key).orElseThrow().path("code").asText();
   }
 
+  /**
+   * Vault's code for the key equals the RFC 6238 code of the seed. Vault computes at its own clock,
+   * so the windows just before and after the read both count, and one more read is allowed when a
+   * window edge fell in between.
+   */
+  public void assertVaultCodeIsCodeOf(String mount, String key, String seed) {
+    for (int attempt = 0; ; attempt++) {
+      long before = java.time.Instant.now().getEpochSecond();
+      String code = vaultCode(mount, key);
+      long after = java.time.Instant.now().getEpochSecond();
+      if (code.equals(io.vaultmfa.operator.totp.Totp.code(seed, before))
+          || code.equals(io.vaultmfa.operator.totp.Totp.code(seed, after))) {
+        return;
+      }
+      org.assertj.core.api.Assertions.assertThat(attempt)
+          .as("Vault's code for %s/%s equals the RFC 6238 code of the device's seed", mount, key)
+          .isZero();
+    }
+  }
+
+  // ---- IAM, as a person with the account's credentials sees it
+
+  public boolean userExists(String name) {
+    try {
+      iam.getUser(r -> r.userName(name));
+      return true;
+    } catch (software.amazon.awssdk.services.iam.model.NoSuchEntityException e) {
+      return false;
+    }
+  }
+
+  /** Serial numbers of the virtual devices, assigned or not, at this path and name. */
+  public List<String> virtualDevicesNamed(String path, String name) {
+    return iam
+        .listVirtualMFADevicesPaginator(
+            r ->
+                r.assignmentStatus(
+                    software.amazon.awssdk.services.iam.model.AssignmentStatusType.ANY))
+        .virtualMFADevices()
+        .stream()
+        .map(software.amazon.awssdk.services.iam.model.VirtualMFADevice::serialNumber)
+        .filter(s -> s.endsWith(":mfa" + path + name))
+        .toList();
+  }
+
   // ---- hygiene
+
+  /** A seed a test made itself (outside the operator); the hygiene check looks for it too. */
+  public void rememberSeed(String seed) {
+    testSeeds.add(seed);
+  }
 
   /**
    * Everything a person or a log pipeline could see: the operator's logs, Events, every binding's
@@ -243,6 +294,7 @@ public final class OperatorHarness implements AutoCloseable {
    */
   public void assertNoSeedLeaked() {
     List<String> seeds = new ArrayList<>(iamBoundary.allSeeds());
+    seeds.addAll(testSeeds);
     SeedHygiene.assertNoSeed("the operator's logs", logs.all(), seeds);
     SeedHygiene.assertNoSeed(
         "Events", Serialization.asJson(client.v1().events().inAnyNamespace().list()), seeds);
