@@ -1,0 +1,95 @@
+package io.vaultmfa.operator.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** What {@code kubectl kustomize deploy/} renders: least privilege and a hardened pod. */
+class DeployManifestsTest {
+
+  static List<HasMetadata> objects;
+
+  @BeforeAll
+  static void render() throws Exception {
+    Path base = Path.of(System.getProperty("basedir", ".")).resolve("deploy");
+    Process p = new ProcessBuilder("kubectl", "kustomize", base.toString()).start();
+    byte[] out = p.getInputStream().readAllBytes();
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as("kubectl kustomize deploy/: %s", err).isZero();
+    // A multi-document YAML stream unmarshals to a list of objects.
+    objects = Serialization.unmarshal(new ByteArrayInputStream(out));
+  }
+
+  @Test
+  void clusterRoleGrantsExactlyWhatTheOperatorUses() {
+    ClusterRole role = only(ClusterRole.class);
+    Set<String> grants = new TreeSet<>();
+    for (PolicyRule r : role.getRules()) {
+      for (String g : r.getApiGroups()) {
+        for (String res : r.getResources()) {
+          for (String v : r.getVerbs()) {
+            grants.add(g + "/" + res + ":" + v);
+          }
+        }
+      }
+    }
+    assertThat(grants)
+        .containsExactlyInAnyOrder(
+            "vaultmfa.io/awsmfabindings:get",
+            "vaultmfa.io/awsmfabindings:list",
+            "vaultmfa.io/awsmfabindings:watch",
+            "vaultmfa.io/awsmfabindings:patch",
+            "vaultmfa.io/awsmfabindings:update",
+            "vaultmfa.io/awsmfabindings/status:get",
+            "vaultmfa.io/awsmfabindings/status:patch",
+            "vaultmfa.io/awsmfabindings/status:update",
+            "vaultmfa.io/awsmfabindings/finalizers:update",
+            "/secrets:get",
+            "/secrets:list",
+            "/secrets:watch",
+            "/secrets:create",
+            "/secrets:update",
+            "/secrets:patch",
+            "/secrets:delete",
+            "/events:create",
+            "/events:patch",
+            "coordination.k8s.io/leases:get",
+            "coordination.k8s.io/leases:create",
+            "coordination.k8s.io/leases:update");
+  }
+
+  @Test
+  void podRunsAsNonRootWithReadOnlyRootAndNoCapabilities() {
+    Deployment d = only(Deployment.class);
+    var pod = d.getSpec().getTemplate().getSpec();
+    assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+    assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+    var c = pod.getContainers().get(0);
+    assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+    assertThat(c.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+    assertThat(c.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+    assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
+    assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
+    assertThat(c.getResources().getLimits()).containsKey("memory");
+  }
+
+  private static <T extends HasMetadata> T only(Class<T> type) {
+    List<T> found = objects.stream().filter(type::isInstance).map(type::cast).toList();
+    assertThat(found).as(type.getSimpleName()).hasSize(1);
+    return found.get(0);
+  }
+}
