@@ -69,6 +69,9 @@ public final class SpecValidator {
       String def = binding.getMetadata().getNamespace() + "." + binding.getMetadata().getName();
       keyName(p, "spec.vault.keyName (default " + def + ")", def);
     }
+    if (spec.getSecretName() == null && binding.getMetadata().getName().length() > 249) {
+      p.add("spec.secretName (default <name>-mfa): must be at most 253 characters; set one");
+    }
     if (spec.getSecretName() != null) {
       match(
           p,

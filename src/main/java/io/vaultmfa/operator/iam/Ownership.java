@@ -17,7 +17,8 @@ public record Ownership(String clusterId, String bindingUid, String bindingRef) 
     Map<String, String> t = new LinkedHashMap<>();
     t.put(CLUSTER_TAG, clusterId);
     t.put(UID_TAG, bindingUid);
-    t.put(BINDING_TAG, bindingRef);
+    // Informational; IAM tag values hold at most 256 characters.
+    t.put(BINDING_TAG, bindingRef.length() <= 256 ? bindingRef : bindingRef.substring(0, 256));
     return t;
   }
 

@@ -167,9 +167,14 @@ public class AwsMfaBindingReconciler implements Reconciler<AwsMfaBinding>, Clean
   public DeleteControl cleanup(AwsMfaBinding binding, Context<AwsMfaBinding> context) {
     init(context);
     Run run = start(binding);
-    if (!SpecValidator.problems(binding).isEmpty()) {
+    var st = binding.getStatus();
+    boolean recorded =
+        st.getUserArn() != null || st.getSerialNumber() != null || st.getVaultCodePath() != null;
+    if (!recorded && !SpecValidator.problems(binding).isEmpty()) {
+      // Nothing was ever created for an invalid spec; an edited-to-invalid one that was enrolled
+      // is cleaned up from the names in its status.
       LOG.info(
-          "{}: spec is invalid, so nothing was created outside; removing the finalizer", run.ref());
+          "{}: spec is invalid and nothing was created outside; removing the finalizer", run.ref());
       return DeleteControl.defaultDelete();
     }
     cleanup.run(run);

@@ -6,6 +6,7 @@ import io.vaultmfa.operator.iam.IamUser;
 import io.vaultmfa.operator.iam.MfaDevice;
 import io.vaultmfa.operator.outside.OutsideCallException;
 import io.vaultmfa.operator.vault.TotpEngine;
+import io.vaultmfa.operator.vault.TotpKey;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -56,32 +57,76 @@ final class Cleanup {
                 "Deactivated and deleted MFA device " + serial);
       }
       if (!serials.isEmpty() || run.status().getSerialNumber() != null) {
-        vault.deleteKey(d.mount(), d.keyName());
-        run.events()
-            .normal(
-                run.binding(),
-                EventReason.VaultKeyDeleted,
-                "Deleted Vault key " + d.mount() + "/keys/" + d.keyName());
+        deleteKeyIfOurs(run, d);
       }
       if (user.isPresent()) {
-        List<String> attached = run.status().getAttachedPolicyArns();
-        if (attached != null) {
-          for (String arn : attached) {
-            iam.detachPolicy(d.userName(), arn);
-          }
-        }
-        if (d.ownership().owns(user.get().tags())) {
-          iam.deleteUser(d.userName());
-          run.events()
-              .normal(
-                  run.binding(), EventReason.UserDeleted, "Deleted IAM user " + user.get().arn());
-        }
+        cleanUpUser(run, d, user.get());
       }
       LOG.info("{}: cleaned up IAM and Vault", run.ref());
     } catch (OutsideCallException e) {
       run.events().warning(run.binding(), EventReason.CleanupFailed, e.getMessage());
       throw e;
     }
+  }
+
+  /**
+   * Deletes the Vault key only while it still holds this binding's account name: another binding
+   * may have taken the name over since, and its seed must stay (I1, I4).
+   */
+  private void deleteKeyIfOurs(Run run, Desired d) {
+    String account = run.status().getAccountId();
+    String expected = d.userName() + "@" + (account != null ? account : run.iam().accountId());
+    Optional<TotpKey> key = vault.readKey(d.mount(), d.keyName());
+    String path = d.mount() + "/keys/" + d.keyName();
+    if (key.isEmpty()) {
+      return;
+    }
+    if (!key.get().accountName().equals(expected)) {
+      run.events()
+          .normal(
+              run.binding(),
+              EventReason.VaultKeyKept,
+              "Vault key " + path + " kept: it now holds " + key.get().accountName() + "'s seed");
+      return;
+    }
+    vault.deleteKey(d.mount(), d.keyName());
+    run.events().normal(run.binding(), EventReason.VaultKeyDeleted, "Deleted Vault key " + path);
+  }
+
+  /**
+   * Detaches the policies this binding attached. A user this binding created is deleted, with every
+   * managed policy detached first (status may have lost the list) — unless MFA devices of someone
+   * else are still enabled on it, in which case it is kept (I4).
+   */
+  private void cleanUpUser(Run run, Desired d, IamUser user) {
+    Iam iam = run.iam();
+    boolean created = d.ownership().owns(user.tags());
+    List<MfaDevice> remaining = created ? iam.enabledDevices(d.userName()) : List.of();
+    if (!created || !remaining.isEmpty()) {
+      List<String> attached = run.status().getAttachedPolicyArns();
+      if (attached != null) {
+        for (String arn : attached) {
+          iam.detachPolicy(d.userName(), arn);
+        }
+      }
+      if (created) {
+        run.events()
+            .normal(
+                run.binding(),
+                EventReason.UserKept,
+                "IAM user "
+                    + user.arn()
+                    + " kept: MFA devices not created by this binding are still enabled on it ("
+                    + remaining.stream().map(MfaDevice::serialNumber).toList()
+                    + ")");
+      }
+      return;
+    }
+    for (String arn : iam.attachedPolicies(d.userName())) {
+      iam.detachPolicy(d.userName(), arn);
+    }
+    iam.deleteUser(d.userName());
+    run.events().normal(run.binding(), EventReason.UserDeleted, "Deleted IAM user " + user.arn());
   }
 
   /**
@@ -137,8 +182,8 @@ final class Cleanup {
     Set<String> serials = new LinkedHashSet<>();
     if (userExists) {
       for (MfaDevice m : iam.enabledDevices(d.userName())) {
-        if (m.serialNumber().equals(run.status().getSerialNumber())
-            || (m.isVirtual() && d.ownership().owns(iam.deviceTags(m.serialNumber())))) {
+        // By tags only: a serial is path and name, and a person may have re-created it.
+        if (m.isVirtual() && d.ownership().owns(iam.deviceTags(m.serialNumber()))) {
           serials.add(m.serialNumber());
         }
       }

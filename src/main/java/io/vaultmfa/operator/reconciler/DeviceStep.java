@@ -31,6 +31,14 @@ import org.slf4j.LoggerFactory;
 final class DeviceStep {
 
   private static final Logger LOG = LoggerFactory.getLogger(DeviceStep.class);
+  private static final Object[] KEY_LOCKS = new Object[64];
+
+  static {
+    for (int i = 0; i < KEY_LOCKS.length; i++) {
+      KEY_LOCKS[i] = new Object();
+    }
+  }
+
   static final long PERIOD = 30;
 
   /** Sleeps until a given instant; tests replace it. */
@@ -50,6 +58,15 @@ final class DeviceStep {
 
   void ensure(Run run, IamUser user) {
     Desired d = run.desired();
+    // Two bindings naming the same Vault key must not interleave between reading the key and
+    // enabling the device whose seed it holds (I1). One enrolment per key at a time, per stripe.
+    synchronized (KEY_LOCKS[Math.floorMod((d.mount() + "/" + d.keyName()).hashCode(), 64)]) {
+      ensureLocked(run, user);
+    }
+  }
+
+  private void ensureLocked(Run run, IamUser user) {
+    Desired d = run.desired();
     Observed seen;
     Optional<TotpKey> key;
     try {
@@ -58,15 +75,16 @@ final class DeviceStep {
     } catch (OutsideCallException e) {
       throw StepFailure.of(ConditionType.DeviceEnrolled, e);
     }
-    run.status().setVaultCodePath(d.codePath());
+    String account = accountName(run, user);
+    boolean keyIsOurs = key.isPresent() && key.get().accountName().equals(account);
     Optional<MfaDevice> ours = seen.ours();
-    if (ours.isPresent() && key.isPresent()) {
+    if (ours.isPresent() && keyIsOurs) {
       recordEnrolled(run, ours.get().serialNumber(), ours.get().enabledAt());
       return;
     }
     if (ours.isPresent()) {
-      // The seed of the enabled device is gone from Vault: nobody can produce its codes. Remove
-      // the useless device and enrol a new one (I1).
+      // The key is gone, or now holds another account's seed: nobody can produce this device's
+      // codes. Remove the useless device (I1), then enrol again below.
       String serial = ours.get().serialNumber();
       try {
         run.iam().deactivateDevice(user.name(), serial);
@@ -74,7 +92,8 @@ final class DeviceStep {
       } catch (OutsideCallException e) {
         throw StepFailure.of(ConditionType.DeviceEnrolled, e);
       }
-      LOG.info("Vault key {} was missing; removed device {} to enrol again", d.keyName(), serial);
+      String what = key.isPresent() ? "held another account's seed" : "was missing";
+      LOG.info("Vault key {} {}; removed device {}", d.keyName(), what, serial);
       run.events()
           .normal(
               run.binding(),
@@ -83,11 +102,14 @@ final class DeviceStep {
                   + d.mount()
                   + "/keys/"
                   + d.keyName()
-                  + " was missing; removed MFA device "
+                  + " "
+                  + what
+                  + "; removed MFA device "
                   + serial
-                  + " and enrolled a new one");
-    } else if (key.isPresent()
-        && (seen.otherBindingOnUser() || !key.get().accountName().equals(accountName(run, user)))) {
+                  + ", whose codes nobody could produce");
+      run.status().setSerialNumber(null);
+    }
+    if (key.isPresent() && (seen.otherBindingOnUser() || !keyIsOurs)) {
       // A key of this name that this binding did not leave behind: overwriting it would take
       // the seed of someone else's device away (I1, I4).
       throw new StepFailure(
@@ -99,25 +121,23 @@ final class DeviceStep {
               + d.keyName()
               + " already exists for "
               + key.get().accountName()
-              + " and does not belong to this binding;"
-              + " choose another spec.vault.keyName");
+              + " and does not belong to this binding; delete the binding and create it again"
+              + " with another spec.vault.keyName");
     }
     enrol(run, user);
   }
 
   /**
-   * Finds the enabled device of this binding: the serial recorded in status if IAM still lists it,
-   * else a listed device tagged with this binding (status may have been lost). A device of the same
-   * name that carries someone else's tags is a conflict.
+   * Finds the enabled device of this binding by its ownership tags. The serial in status is only a
+   * hint of which device to look at first: a serial is path and name, and comes back when a person
+   * re-creates a device of the same name. A device of the same name that carries someone else's
+   * tags is a conflict.
    */
   private Observed observe(Run run, String user) {
-    List<MfaDevice> enabled = run.iam().enabledDevices(user);
+    List<MfaDevice> enabled = new java.util.ArrayList<>(run.iam().enabledDevices(user));
     String recorded = run.status().getSerialNumber();
-    for (MfaDevice m : enabled) {
-      if (m.serialNumber().equals(recorded)) {
-        return new Observed(Optional.of(m), false);
-      }
-    }
+    enabled.sort(
+        java.util.Comparator.comparing((MfaDevice m) -> !m.serialNumber().equals(recorded)));
     String suffix = ":mfa" + run.desired().devicePath() + run.desired().deviceName();
     boolean others = false;
     for (MfaDevice m : enabled) {
@@ -159,6 +179,8 @@ final class DeviceStep {
       keyWritten = true;
       checkVaultHolds(run, seed);
       enable(iam, user.name(), device.serialNumber(), seed);
+    } catch (OutcomeUnknown e) {
+      throw e;
     } catch (RuntimeException e) {
       rollBack(run, device.serialNumber(), keyWritten);
       if (e instanceof OutsideCallException oce) {
@@ -263,7 +285,7 @@ final class DeviceStep {
         return;
       } catch (OutsideCallException e) {
         if (!e.hasCode("InvalidAuthenticationCode")) {
-          if (isEnabled(iam, user, serial)) {
+          if (tookEffect(iam, user, serial, e)) {
             return; // The call took effect; only its answer was lost.
           }
           throw e;
@@ -293,18 +315,53 @@ final class DeviceStep {
                 + serial
                 + "; check the operator's clock");
       }
-      if (isEnabled(iam, user, serial)) {
+      if (tookEffect(iam, user, serial, e)) {
         return;
       }
       throw e;
     }
   }
 
-  private static boolean isEnabled(Iam iam, String user, String serial) {
+  /**
+   * After an enable call failed: true when IAM lists the device as enabled after all, false when it
+   * surely is not, so that rolling back (deleting the key) cannot leave an enabled device without
+   * its seed (I1). A call that may have taken effect (no answer, a 5xx) whose result cannot be
+   * confirmed either way ends in {@link OutcomeUnknown}: nothing is rolled back, and the next
+   * reconcile finds either the enabled device with its key or an unassigned leftover.
+   */
+  private static boolean tookEffect(
+      Iam iam, String user, String serial, OutsideCallException failure) {
+    boolean enabled;
     try {
-      return iam.enabledDevices(user).stream().anyMatch(m -> m.serialNumber().equals(serial));
+      enabled = iam.enabledDevices(user).stream().anyMatch(m -> m.serialNumber().equals(serial));
     } catch (OutsideCallException e) {
+      if (failure.is(Outcome.RETRYABLE)) {
+        throw new OutcomeUnknown(serial, failure);
+      }
       return false;
+    }
+    if (enabled) {
+      return true;
+    }
+    if (failure.is(Outcome.RETRYABLE)) {
+      // IAM reads may lag behind writes: a 5xx or a lost answer is not proof of "not enabled".
+      throw new OutcomeUnknown(serial, failure);
+    }
+    return false;
+  }
+
+  /** The enable call may have taken effect; keep the device and the key, look again later. */
+  static final class OutcomeUnknown extends StepFailure {
+    OutcomeUnknown(String serial, OutsideCallException cause) {
+      super(
+          ConditionType.DeviceEnrolled,
+          Reason.AwsError,
+          "cannot tell whether MFA device "
+              + serial
+              + " was enabled ("
+              + cause.getMessage()
+              + "); checking again",
+          cause);
     }
   }
 
@@ -336,6 +393,7 @@ final class DeviceStep {
   }
 
   private void recordEnrolled(Run run, String serial, Instant enabledAt) {
+    run.status().setVaultCodePath(run.desired().codePath());
     var st = run.status();
     if (!serial.equals(st.getSerialNumber()) || st.getEnabledAt() == null) {
       st.setEnabledAt(

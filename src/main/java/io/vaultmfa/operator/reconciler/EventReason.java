@@ -13,6 +13,8 @@ enum EventReason {
   DeviceDeleted(false),
   VaultKeyDeleted(false),
   UserDeleted(false),
+  UserKept(false),
+  VaultKeyKept(false),
   Retained(false),
   InvalidSpec(true),
   ReconcileFailed(true),

@@ -54,6 +54,20 @@ final class SecretStep {
               .findFirst()
               .orElse(null);
       if (current == null) {
+        // The cache sees only Secrets with our label; one whose label was edited away is still
+        // ours if its owner reference says so.
+        current = client.secrets().inNamespace(ns).withName(name).get();
+        if (current != null && !ownedBy(current, b)) {
+          throw new StepFailure(
+              ConditionType.SecretReady,
+              Reason.Conflict,
+              "Secret "
+                  + name
+                  + " already exists and is not owned by this binding;"
+                  + " delete it or set spec.secretName");
+        }
+      }
+      if (current == null) {
         client.secrets().inNamespace(ns).resource(desired(b, name, data)).create();
         run.events().normal(b, EventReason.SecretWritten, "Created Secret " + name);
       } else if (!data.equals(current.getData())
@@ -134,6 +148,12 @@ final class SecretStep {
         .withType("Opaque")
         .withData(data)
         .build();
+  }
+
+  private static boolean ownedBy(Secret s, AwsMfaBinding b) {
+    return s.getMetadata().getOwnerReferences() != null
+        && s.getMetadata().getOwnerReferences().stream()
+            .anyMatch(o -> b.getMetadata().getUid().equals(o.getUid()));
   }
 
   private static Map<String, String> labels(Secret s) {

@@ -113,8 +113,8 @@ class SpecValidatorTest {
 
     @Test
     void tooLongIsReportedAgainstKeyName() {
-      // A namespace of 63 and a name of 253 characters make a 317-character default.
-      List<String> p = problems(binding("n".repeat(63), "m".repeat(253), "TOTP"));
+      // A namespace of 63 and a name of 120 characters make a 184-character default.
+      List<String> p = problems(binding("n".repeat(63), "m".repeat(120), "TOTP"));
       assertThat(p)
           .singleElement()
           .asString()
@@ -126,9 +126,15 @@ class SpecValidatorTest {
     void aGivenKeyNameReplacesTheTooLongDefault() {
       AwsMfaBinding b = withKeyName("svc-user");
       b.getMetadata().setNamespace("n".repeat(63));
-      b.getMetadata().setName("m".repeat(253));
+      b.getMetadata().setName("m".repeat(120));
       assertThat(problems(b)).isEmpty();
     }
+  }
+
+  @Test
+  void aNameTooLongForTheDefaultSecretNameIsReported() {
+    assertThat(problems(binding("team-a", "m".repeat(250), "TOTP")))
+        .anySatisfy(p -> assertThat(p).startsWith("spec.secretName"));
   }
 
   @Nested

@@ -17,10 +17,15 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.iam.model.EnableMfaDeviceRequest;
 import software.amazon.awssdk.services.iam.model.EnableMfaDeviceResponse;
 import software.amazon.awssdk.services.iam.model.IamException;
+import software.amazon.awssdk.services.iam.model.ListMfaDevicesRequest;
+import software.amazon.awssdk.services.iam.model.ListMfaDevicesResponse;
+import software.amazon.awssdk.services.iam.model.MFADevice;
+import software.amazon.awssdk.services.iam.paginators.ListMFADevicesIterable;
 
 /**
  * Case K03: the two codes that enable a device. The emulator accepts any codes, so these tests put
@@ -36,6 +41,9 @@ class EnableCodesTest {
   private final AtomicReference<Instant> now = new AtomicReference<>();
   private final List<Instant> slept = new ArrayList<>();
   private int refusals;
+  private boolean answerLost;
+  private boolean listFails;
+  private String enabledSerial;
 
   @Test
   void sendsPreviousAndCurrentWindowCodes() {
@@ -89,6 +97,28 @@ class EnableCodesTest {
         .isInstanceOfSatisfying(
             StepFailure.class, f -> assertThat(f.reason()).isEqualTo(Reason.InvalidCodes));
     assertThat(sent).hasSize(2);
+  }
+
+  @Test
+  void lostAnswerWithTheDeviceListedAsEnabledCountsAsEnabled() {
+    now.set(Instant.ofEpochSecond(1700000015));
+    answerLost = true;
+
+    step().enable(iam(), "svc-user", "serial-1", Seed.fromIamText(K03_SEED));
+
+    assertThat(sent).hasSize(1);
+  }
+
+  @Test
+  void lostAnswerThatCannotBeCheckedIsUnknownNotAFailureToRollBack() {
+    // Rolling back would delete the Vault key of a device IAM may have enabled (I1).
+    now.set(Instant.ofEpochSecond(1700000015));
+    answerLost = true;
+    listFails = true;
+
+    assertThatThrownBy(
+            () -> step().enable(iam(), "svc-user", "serial-1", Seed.fromIamText(K03_SEED)))
+        .isInstanceOf(DeviceStep.OutcomeUnknown.class);
   }
 
   private DeviceStep step() {
@@ -146,7 +176,29 @@ class EnableCodesTest {
                                   .build())
                           .build();
                     }
+                    enabledSerial = r.serialNumber();
+                    if (answerLost) {
+                      throw SdkClientException.create("Read timed out");
+                    }
                     return EnableMfaDeviceResponse.builder().build();
+                  }
+                  if (method.getName().equals("listMFADevicesPaginator")) {
+                    if (listFails) {
+                      throw SdkClientException.create("Read timed out");
+                    }
+                    return new ListMFADevicesIterable(
+                        (IamClient) proxy, ListMfaDevicesRequest.builder().build());
+                  }
+                  if (method.getName().equals("listMFADevices")) {
+                    return ListMfaDevicesResponse.builder()
+                        .mfaDevices(
+                            MFADevice.builder()
+                                .serialNumber(enabledSerial)
+                                .userName("svc-user")
+                                .enableDate(Instant.now())
+                                .build())
+                        .isTruncated(false)
+                        .build();
                   }
                   throw new UnsupportedOperationException(method.getName());
                 });
