@@ -2,7 +2,8 @@
 # A real Kubernetes control plane on loopback for the end-to-end tests: etcd, kube-apiserver
 # and (optionally) kube-controller-manager as plain processes, no Docker, no systemd.
 #
-#   scripts/controlplane.sh build          # once per machine: go build into .tools/k8s/<version>/
+#   scripts/controlplane.sh build          # once per checkout: etcd from Debian if missing, and
+#                                          # go build into .tools/k8s/<version>/
 #   scripts/controlplane.sh start <dir>    # certs, keys, etcd, apiserver, controller-manager;
 #                                          # writes <dir>/kubeconfig and <dir>/env, logs <dir>/*.log
 #   scripts/controlplane.sh stop <dir>     # stops what start started in <dir> (safe to run twice)
@@ -53,8 +54,14 @@ built() {
 }
 
 cmd_build() {
-  command -v etcd >/dev/null || [[ -n "${ETCD:-}" ]] ||
-    echo "note: no etcd on PATH; start needs it: apt-get install etcd-server (or ETCD=/path/to/etcd)"
+  if ! command -v etcd >/dev/null && [[ -z "${ETCD:-}" ]]; then
+    # Debian's etcd-server; the package starts nothing where systemd does not run.
+    local sudo=""
+    [[ "$(id -u)" == 0 ]] || sudo="sudo"
+    echo "installing etcd (Debian package etcd-server) ..."
+    ${sudo} apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive ${sudo} apt-get install -y -qq etcd-server >/dev/null
+  fi
   if built; then
     echo "kube-apiserver ${k8s_version}: already built in ${bin} (skipped; delete it to rebuild)"
     return 0

@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # Local stack in one command: installs the tools (OpenBao, moto) into .tools/, builds the
-# project, then runs io.vaultmfa.operator.dev.LocalStack, which starts OpenBao, moto and
-# fabric8's mock Kubernetes API server on loopback, runs the operator, applies
-# config/samples/awsmfabinding.yaml, waits until it is Ready and prints a live code.
+# control plane once (scripts/controlplane.sh build) and the project, then runs
+# io.vaultmfa.operator.dev.LocalStack, which starts OpenBao, moto and a real Kubernetes
+# control plane (etcd, kube-apiserver, kube-controller-manager) on loopback, runs the
+# operator, applies config/samples/awsmfabinding.yaml with kubectl, waits until it is Ready
+# and prints a live code.
 #
 #   scripts/run-local.sh          # keeps running until Ctrl-C, prints the addresses
 #   scripts/run-local.sh --once   # stops after the check; exit 0 when Ready with a code
 #
-# Needs Java 17+, Maven and python3 (with pip, for the tools).
+# Needs Java 17+, Maven, python3 with pip, Go, kubectl, openssl and curl.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${repo}"
 
 bash scripts/install-tools.sh
+bash scripts/controlplane.sh build
 
 echo "building (mvn -q test-compile) ..."
 classpath_file="target/local-stack.classpath"

@@ -9,11 +9,7 @@ import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import io.javaoperatorsdk.operator.Operator;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -24,12 +20,12 @@ import io.vaultmfa.operator.config.OperatorConfig;
 import io.vaultmfa.operator.config.Setting;
 import io.vaultmfa.operator.iam.IamProvider;
 import io.vaultmfa.operator.metrics.HealthServer;
+import io.vaultmfa.operator.testing.KubeControlPlane;
 import io.vaultmfa.operator.testing.MotoServer;
 import io.vaultmfa.operator.testing.OpenBaoServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -58,17 +54,18 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
 
 /**
- * The local stack: OpenBao (TOTP engine at {@code totp/}), moto and fabric8's mock Kubernetes API
- * server in CRUD mode, all on loopback, with the operator running in this JVM through {@link
- * Main#start}. Applies {@code config/samples/awsmfabinding.yaml}, waits until it is Ready, and
- * prints what a user would look at: a {@code kubectl get} line, the status, the Secret, and a live
- * code read with the real {@code bao} CLI.
+ * The local stack: OpenBao (TOTP engine at {@code totp/}), moto and a real Kubernetes control plane
+ * (etcd, kube-apiserver, kube-controller-manager; {@code scripts/controlplane.sh}), all on
+ * loopback, with the operator running in this JVM through {@link Main#start}. Applies {@code
+ * config/samples/awsmfabinding.yaml}, waits until it is Ready, and prints what a user would look
+ * at: a {@code kubectl get} line, the status, the Secret, and a live code read with the real {@code
+ * bao} CLI.
  *
  * <p>{@code --once}: stop everything and exit 0 after that (non-zero on failure). Without it the
  * stack keeps running until Ctrl-C and prints the addresses to poke at it.
  *
- * <p>The Kubernetes API here is fabric8's mock server, not a real kube-apiserver: it does not
- * enforce the CRD schema and kubectl is not wired to it.
+ * <p>The operator authenticates to the API server as its admin here; the end-to-end tests prove it
+ * with the ServiceAccount and ClusterRole of {@code deploy/}.
  *
  * <p>Run it with {@code scripts/run-local.sh}; the working directory must be the repository root.
  */
@@ -86,20 +83,13 @@ public final class LocalStack implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final PrintStream OUT = System.out;
 
-  /**
-   * fabric8's mock web server logs every request through java.util.logging at INFO; keep a strong
-   * reference so the quieter level sticks (JUL holds loggers weakly).
-   */
-  private static final java.util.logging.Logger MOCK_SERVER_LOG =
-      java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
-
   private final Instant started = Instant.now();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private OpenBaoServer bao;
   private MotoServer moto;
-  private KubernetesMockServer api;
+  private KubeControlPlane controlPlane;
   private KubernetesClient client;
   private Operator operator;
   private HealthServer health;
@@ -132,7 +122,6 @@ public final class LocalStack implements AutoCloseable {
         }
       }
     }
-    MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING);
     LocalStack stack = new LocalStack();
     Runtime.getRuntime().addShutdownHook(new Thread(stack::close, "local-stack-stop"));
     int rc;
@@ -153,16 +142,14 @@ public final class LocalStack implements AutoCloseable {
 
   private static void usage(PrintStream out) {
     out.println("usage: scripts/run-local.sh [--once]");
-    out.println("  Starts OpenBao, moto and fabric8's mock Kubernetes API server on loopback,");
+    out.println("  Starts OpenBao, moto and a Kubernetes control plane on loopback,");
     out.println("  runs the operator, applies " + SAMPLE + " and prints a live code.");
     out.println("  --once   stop everything and exit after the check (0: Ready and a code)");
   }
 
   private void run(boolean once) {
     OUT.println("vault-mfa-operator local stack");
-    OUT.println("  Note: the Kubernetes API here is fabric8's mock API server (CRUD mode), not a");
-    OUT.println(
-        "  real kube-apiserver (that tier comes later), so kubectl is not wired to it yet.");
+    OUT.println("  OpenBao, moto (as IAM) and kube-apiserver on loopback; state is lost on stop.");
     OUT.println();
     up();
     AwsMfaBinding ready = applySampleAndAwaitReady();
@@ -193,24 +180,22 @@ public final class LocalStack implements AutoCloseable {
     moto = MotoServer.start();
     step("moto (AWS)     " + moto.endpoint());
 
-    api =
-        new KubernetesMockServer(
-            new Context(),
-            new MockWebServer(),
-            new LinkedHashMap<>(),
-            new KubernetesCrudDispatcher(),
-            false);
-    api.init(InetAddress.getLoopbackAddress(), 0);
-    client = api.createClient();
-    step("Kubernetes API " + client.getMasterUrl() + "  (fabric8 mock API server, CRUD mode)");
+    step("starting the Kubernetes control plane (etcd, kube-apiserver, controller-manager) ...");
+    controlPlane = KubeControlPlane.start();
+    client = controlPlane.client();
+    KubeControlPlane.Result crds = controlPlane.kubectl("apply", "-f", "crds/");
+    if (crds.exitCode() != 0) {
+      throw new Failure("kubectl apply -f crds/ failed: " + crds.output());
+    }
+    controlPlane.kubectl(
+        "wait", "--for=condition=Established", "crd/awsmfabindings.vaultmfa.io", "--timeout=30s");
+    step("Kubernetes API " + client.getMasterUrl() + "  (kube-apiserver; CRD from crds/ applied)");
 
     Map<Setting, String> s = new EnumMap<>(Setting.class);
     s.put(Setting.CLUSTER_ID, CLUSTER_ID);
     s.put(Setting.VAULT_ADDRESS, bao.address());
     s.put(Setting.VAULT_TOKEN, bao.token());
     s.put(Setting.RESYNC_INTERVAL, RESYNC);
-    // fabric8's mock server supports apply patches only in part (kubernetes-client #5337).
-    s.put(Setting.SERVER_SIDE_APPLY, "false");
     s.put(Setting.METRICS_PORT, "0");
     OperatorConfig config = OperatorConfig.of(s);
     IamProvider.Settings aws =
@@ -231,7 +216,7 @@ public final class LocalStack implements AutoCloseable {
     step(
         "operator       started (cluster id "
             + CLUSTER_ID
-            + ", serverSideApply false, resync "
+            + ", resync "
             + RESYNC
             + ")"
             + logFile().map(f -> "; logs in " + f).orElse(""));
@@ -254,8 +239,11 @@ public final class LocalStack implements AutoCloseable {
     if (sample.getMetadata().getNamespace() == null) {
       sample.getMetadata().setNamespace("default");
     }
-    client.resource(sample).create();
-    step("applied        " + SAMPLE + " -> AwsMfaBinding " + ref());
+    KubeControlPlane.Result applied = controlPlane.kubectl("apply", "-f", SAMPLE.toString());
+    if (applied.exitCode() != 0) {
+      throw new Failure("kubectl apply -f " + SAMPLE + " failed: " + applied.output());
+    }
+    step("kubectl apply  " + SAMPLE + " -> AwsMfaBinding " + ref());
 
     Instant deadline = Instant.now().plus(READY_TIMEOUT);
     String last = "";
@@ -292,20 +280,9 @@ public final class LocalStack implements AutoCloseable {
     Condition ready = readyCondition(b).orElseThrow();
 
     OUT.println();
-    OUT.println(
-        "$ kubectl get awsmfabindings -n "
-            + ns()
-            + "   (equivalent; kubectl is not wired"
-            + " to the mock API server)");
-    table(
-        List.of(
-            List.of("NAME", "USER", "SERIAL", "READY", "REASON"),
-            List.of(
-                b.getMetadata().getName(),
-                b.getSpec().getIamUser().getName(),
-                String.valueOf(st.getSerialNumber()),
-                ready.getStatus(),
-                ready.getReason())));
+    OUT.println("$ kubectl get awsmfabindings -n " + ns());
+    KubeControlPlane.Result get = controlPlane.kubectl("get", "awsmfabindings", "-n", ns());
+    OUT.print(get.output().endsWith("\n") ? get.output() : get.output() + "\n");
 
     OUT.println();
     OUT.println("status:");
@@ -452,13 +429,6 @@ public final class LocalStack implements AutoCloseable {
 
   private void printAddresses(AwsMfaBinding b) {
     String code = b.getStatus().getVaultCodePath();
-    String bindingUrl =
-        trimSlash(client.getMasterUrl().toString())
-            + "/apis/vaultmfa.io/v1alpha1"
-            + "/namespaces/"
-            + ns()
-            + "/awsmfabindings/"
-            + b.getMetadata().getName();
     OUT.println();
     OUT.println("The stack keeps running; press Ctrl-C to stop it (everything is in memory).");
     OUT.println();
@@ -475,9 +445,10 @@ public final class LocalStack implements AutoCloseable {
             + moto.endpoint()
             + " iam list-mfa-devices --user-name "
             + b.getSpec().getIamUser().getName());
-    OUT.println("Kubernetes API (fabric8 mock API server, CRUD mode; no kubectl yet):");
-    OUT.println("  " + client.getMasterUrl());
-    OUT.println("  curl -s " + bindingUrl);
+    OUT.println("Kubernetes (kube-apiserver " + client.getMasterUrl() + "):");
+    OUT.println("  export KUBECONFIG=" + controlPlane.kubeconfig().toAbsolutePath());
+    OUT.println("  kubectl get awsmfabindings -A");
+    OUT.println("  kubectl describe awsmfabinding " + b.getMetadata().getName());
     OUT.println(
         "Operator metrics: http://127.0.0.1:"
             + health.port()
@@ -553,8 +524,8 @@ public final class LocalStack implements AutoCloseable {
         });
     quietly(
         () -> {
-          if (api != null) {
-            api.destroy();
+          if (controlPlane != null) {
+            controlPlane.close();
           }
         });
     quietly(

@@ -48,6 +48,18 @@ import software.amazon.awssdk.services.iam.IamClient;
 public final class OperatorHarness implements AutoCloseable {
 
   public static final String CLUSTER_ID = "test-cluster";
+
+  /**
+   * fabric8's mock web server logs every request through java.util.logging at INFO, onto the
+   * console of the test run; a strong reference keeps the quieter level (JUL holds loggers weakly).
+   */
+  private static final java.util.logging.Logger MOCK_SERVER_LOG =
+      java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
+  static {
+    MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING);
+  }
+
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final StaticCredentialsProvider CREDS =
       StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing"));
