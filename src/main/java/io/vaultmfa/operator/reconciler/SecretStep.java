@@ -58,13 +58,7 @@ final class SecretStep {
         // ours if its owner reference says so.
         current = client.secrets().inNamespace(ns).withName(name).get();
         if (current != null && !ownedBy(current, b)) {
-          throw new StepFailure(
-              ConditionType.SecretReady,
-              Reason.Conflict,
-              "Secret "
-                  + name
-                  + " already exists and is not owned by this binding;"
-                  + " delete it or set spec.secretName");
+          throw notOurs(name);
         }
       }
       if (current == null) {
@@ -92,13 +86,8 @@ final class SecretStep {
       }
     } catch (KubernetesClientException e) {
       if (e.getCode() == 409) {
-        throw new StepFailure(
-            ConditionType.SecretReady,
-            Reason.Conflict,
-            "Secret "
-                + name
-                + " already exists and is not owned by this binding;"
-                + " delete it or set spec.secretName");
+        // Created by someone else between our read and our create.
+        throw notOurs(name);
       }
       throw new StepFailure(
           ConditionType.SecretReady,
@@ -148,6 +137,16 @@ final class SecretStep {
         .withType("Opaque")
         .withData(data)
         .build();
+  }
+
+  private static StepFailure notOurs(String name) {
+    return new StepFailure(
+        ConditionType.SecretReady,
+        Reason.Conflict,
+        "Secret "
+            + name
+            + " already exists and is not owned by this binding; delete it or set"
+            + " spec.secretName");
   }
 
   private static boolean ownedBy(Secret s, AwsMfaBinding b) {
