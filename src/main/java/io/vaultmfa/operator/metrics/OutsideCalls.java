@@ -48,8 +48,4 @@ public final class OutsideCalls {
         .mapToLong(Timer::count)
         .sum();
   }
-
-  public MeterRegistry registry() {
-    return registry;
-  }
 }

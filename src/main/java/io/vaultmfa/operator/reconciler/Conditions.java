@@ -111,10 +111,6 @@ final class Conditions {
         "MFA device enabled and its seed held in Vault at " + status.getVaultCodePath());
   }
 
-  boolean isTrue(ConditionType type) {
-    return status.condition(type).map(c -> TRUE.equals(c.getStatus())).orElse(false);
-  }
-
   /** A reason written by another version of the operator may not be in this enum. */
   private static Reason reasonOf(Condition c) {
     try {

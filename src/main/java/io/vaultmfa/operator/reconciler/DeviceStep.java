@@ -419,8 +419,4 @@ final class DeviceStep {
   static String accountName(Run run, IamUser user) {
     return user.name() + "@" + Objects.requireNonNull(run.status().getAccountId());
   }
-
-  static boolean notFound(OutsideCallException e) {
-    return e.is(Outcome.NOT_FOUND);
-  }
 }
