@@ -49,9 +49,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.regions.Region;
 
 /**
  * The local stack: OpenBao (TOTP engine at {@code totp/}), moto and a real Kubernetes control plane
@@ -78,8 +75,6 @@ public final class LocalStack implements AutoCloseable {
   /** Short, so that drift you cause by hand (a deleted Vault key, say) is looked at soon. */
   static final String RESYNC = "30s";
 
-  private static final StaticCredentialsProvider MOTO_CREDS =
-      StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing"));
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final PrintStream OUT = System.out;
 
@@ -198,13 +193,7 @@ public final class LocalStack implements AutoCloseable {
     s.put(Setting.RESYNC_INTERVAL, RESYNC);
     s.put(Setting.METRICS_PORT, "0");
     OperatorConfig config = OperatorConfig.of(s);
-    IamProvider.Settings aws =
-        new IamProvider.Settings(
-            Region.US_EAST_1,
-            Optional.of(moto.endpoint()),
-            Optional.of(moto.endpoint()),
-            MOTO_CREDS,
-            List.of());
+    IamProvider.Settings aws = moto.operatorSettings(List.of());
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     operator = Main.start(config, client, registry, aws);
     try {

@@ -42,7 +42,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -50,9 +49,6 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.iam.model.AssignmentStatusType;
 import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
@@ -74,8 +70,6 @@ class OperatorE2E {
   private static final String BINDING = "aws";
   private static final String USER = "TOTP";
   private static final String KEY = "aws";
-  private static final StaticCredentialsProvider AWS_CREDS =
-      StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing"));
 
   private static KubeControlPlane cp;
   private static OpenBaoServer bao;
@@ -95,12 +89,7 @@ class OperatorE2E {
     bao = OpenBaoServer.start();
     moto = MotoServer.start();
     root = new VaultHttp(bao.address(), bao.token());
-    iam =
-        IamClient.builder()
-            .region(Region.AWS_GLOBAL)
-            .endpointOverride(moto.endpoint())
-            .credentialsProvider(AWS_CREDS)
-            .build();
+    iam = moto.iamClient();
 
     operatorJwt = ClusterSetup.token(cp, OPERATOR_NAMESPACE, OPERATOR_SA);
     configureVaultKubernetesAuth();
@@ -130,13 +119,7 @@ class OperatorE2E {
     // kubernetes.serverSideApply is left at its default, true: the production setting.
     OperatorConfig operatorConfig = OperatorConfig.of(s);
     assertThat(operatorConfig.serverSideApply()).as("server-side apply by default").isTrue();
-    IamProvider.Settings aws =
-        new IamProvider.Settings(
-            Region.US_EAST_1,
-            Optional.of(moto.endpoint()),
-            Optional.of(moto.endpoint()),
-            AWS_CREDS,
-            List.of(iamBoundary));
+    IamProvider.Settings aws = moto.operatorSettings(List.of(iamBoundary));
     operator = Main.start(operatorConfig, operatorClient, new SimpleMeterRegistry(), aws);
   }
 

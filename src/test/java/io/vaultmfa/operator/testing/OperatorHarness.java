@@ -36,9 +36,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.iam.IamClient;
 
 /**
@@ -61,8 +58,6 @@ public final class OperatorHarness implements AutoCloseable {
   }
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final StaticCredentialsProvider CREDS =
-      StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing"));
 
   public final OpenBaoServer bao;
   public final MotoServer moto;
@@ -89,12 +84,7 @@ public final class OperatorHarness implements AutoCloseable {
             false);
     api.init();
     this.client = api.createClient();
-    this.iam =
-        IamClient.builder()
-            .region(Region.AWS_GLOBAL)
-            .endpointOverride(moto.endpoint())
-            .credentialsProvider(CREDS)
-            .build();
+    this.iam = moto.iamClient();
   }
 
   /** Starts OpenBao, moto, the mock API server and the operator with default settings. */
@@ -135,11 +125,7 @@ public final class OperatorHarness implements AutoCloseable {
     s.putAll(overrides);
     OperatorConfig config = OperatorConfig.of(s);
     IamProvider.Settings aws =
-        new IamProvider.Settings(
-            Region.US_EAST_1,
-            Optional.of(moto.endpoint()),
-            Optional.of(moto.endpoint()),
-            CREDS,
+        moto.operatorSettings(
             java.util.stream.Stream.concat(java.util.stream.Stream.of(iamBoundary), extra.stream())
                 .toList());
     operator = Main.start(config, client, meters, aws);
