@@ -199,14 +199,7 @@ class OperatorE2E {
     List<String> seeds = iamBoundary.allSeeds();
     KubernetesClient admin = cp.client();
     SeedHygiene.assertNoSeed("the operator's logs", logs.all(), seeds);
-    SeedHygiene.assertNoSeed(
-        "Events", Serialization.asJson(admin.v1().events().inAnyNamespace().list()), seeds);
-    SeedHygiene.assertNoSeed(
-        "bindings",
-        Serialization.asJson(admin.resources(AwsMfaBinding.class).inAnyNamespace().list()),
-        seeds);
-    SeedHygiene.assertNoSeed(
-        "Secrets", Serialization.asJson(admin.secrets().inAnyNamespace().list()), seeds);
+    SeedHygiene.assertNoSeedInCluster(admin, seeds);
     for (String log : List.of("kube-apiserver.log", "kube-controller-manager.log", "etcd.log")) {
       Path file = cp.dir().resolve(log);
       if (Files.exists(file)) {

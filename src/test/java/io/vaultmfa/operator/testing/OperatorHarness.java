@@ -11,7 +11,6 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.javaoperatorsdk.operator.Operator;
@@ -294,14 +293,7 @@ public final class OperatorHarness implements AutoCloseable {
     List<String> seeds = new ArrayList<>(iamBoundary.allSeeds());
     seeds.addAll(testSeeds);
     SeedHygiene.assertNoSeed("the operator's logs", logs.all(), seeds);
-    SeedHygiene.assertNoSeed(
-        "Events", Serialization.asJson(client.v1().events().inAnyNamespace().list()), seeds);
-    SeedHygiene.assertNoSeed(
-        "binding status",
-        Serialization.asJson(client.resources(AwsMfaBinding.class).inAnyNamespace().list()),
-        seeds);
-    SeedHygiene.assertNoSeed(
-        "Secrets", Serialization.asJson(client.secrets().inAnyNamespace().list()), seeds);
+    SeedHygiene.assertNoSeedInCluster(client, seeds);
     SeedHygiene.assertNoSeed("metrics", meters.getMetersAsString(), seeds);
   }
 

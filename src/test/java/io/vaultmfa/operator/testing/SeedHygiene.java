@@ -26,6 +26,22 @@ public final class SeedHygiene {
     }
   }
 
+  /** What a person with read access to the cluster sees: Events, bindings, Secrets. */
+  public static void assertNoSeedInCluster(
+      io.fabric8.kubernetes.client.KubernetesClient client, Collection<String> seeds) {
+    assertNoSeed("Events", asJson(client.v1().events().inAnyNamespace().list()), seeds);
+    assertNoSeed(
+        "bindings",
+        asJson(
+            client.resources(io.vaultmfa.operator.api.AwsMfaBinding.class).inAnyNamespace().list()),
+        seeds);
+    assertNoSeed("Secrets", asJson(client.secrets().inAnyNamespace().list()), seeds);
+  }
+
+  private static String asJson(Object o) {
+    return io.fabric8.kubernetes.client.utils.Serialization.asJson(o);
+  }
+
   private static String squash(String s) {
     return s.replaceAll("\\s+", "").toUpperCase(Locale.ROOT);
   }
