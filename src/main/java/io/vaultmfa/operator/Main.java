@@ -4,7 +4,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
-import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vaultmfa.operator.config.ConfigException;
@@ -14,6 +13,7 @@ import io.vaultmfa.operator.iam.IamProvider;
 import io.vaultmfa.operator.metrics.HealthServer;
 import io.vaultmfa.operator.metrics.OutsideCalls;
 import io.vaultmfa.operator.reconciler.AwsMfaBindingReconciler;
+import io.vaultmfa.operator.reconciler.Backoff;
 import io.vaultmfa.operator.vault.TotpEngine;
 import io.vaultmfa.operator.vault.VaultClients;
 import java.nio.file.Path;
@@ -89,13 +89,8 @@ public final class Main {
         new AwsMfaBindingReconciler(settings, iam, vault),
         c -> {
           c.withReconciliationMaxInterval(config.resyncInterval());
-          // Never give up on a binding: exponential backoff from 2 s, capped at 5 minutes.
-          c.withRetry(
-              new GenericRetry()
-                  .withoutMaxAttempts()
-                  .setInitialInterval(2000)
-                  .setIntervalMultiplier(2.0)
-                  .setMaxInterval(Duration.ofMinutes(5).toMillis()));
+          // Never give up on a binding: exponential backoff with jitter, capped (see Backoff).
+          c.withRetry(new Backoff(config.retryInitialInterval(), config.retryMaxInterval()));
           if (!config.watchNamespaces().isEmpty()) {
             c.settingNamespaces(config.watchNamespaces());
           }

@@ -103,6 +103,14 @@ public final class OperatorConfig {
       }
     }
     duration(Setting.RESYNC_INTERVAL);
+    if (retryMaxInterval().compareTo(retryInitialInterval()) < 0) {
+      throw bad(
+          Setting.RETRY_MAX_INTERVAL,
+          get(Setting.RETRY_MAX_INTERVAL),
+          "must not be shorter than retry.initialInterval ("
+              + get(Setting.RETRY_INITIAL_INTERVAL)
+              + ")");
+    }
     positiveInt(Setting.CONCURRENCY, 1);
     positiveInt(Setting.METRICS_PORT, 0);
     if (metricsPort() > 65535) {
@@ -170,6 +178,14 @@ public final class OperatorConfig {
 
   public Duration resyncInterval() {
     return duration(Setting.RESYNC_INTERVAL);
+  }
+
+  public Duration retryInitialInterval() {
+    return duration(Setting.RETRY_INITIAL_INTERVAL);
+  }
+
+  public Duration retryMaxInterval() {
+    return duration(Setting.RETRY_MAX_INTERVAL);
   }
 
   public int concurrency() {

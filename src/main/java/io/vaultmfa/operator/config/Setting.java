@@ -23,6 +23,16 @@ public enum Setting {
       "How often a binding is checked again when nothing changes (e.g. 30s, 10m, 1h)."),
   CONCURRENCY(
       "concurrency", "VAULTMFA_CONCURRENCY", "4", "How many bindings are reconciled at once."),
+  RETRY_INITIAL_INTERVAL(
+      "retry.initialInterval",
+      "VAULTMFA_RETRY_INITIAL_INTERVAL",
+      "2s",
+      "Longest wait before the first retry of a failed binding; doubles with each failure."),
+  RETRY_MAX_INTERVAL(
+      "retry.maxInterval",
+      "VAULTMFA_RETRY_MAX_INTERVAL",
+      "5m",
+      "Cap of the wait between retries; a failing binding is retried without limit."),
   SERVER_SIDE_APPLY(
       "kubernetes.serverSideApply",
       "VAULTMFA_SERVER_SIDE_APPLY",

@@ -63,6 +63,12 @@ class OperatorConfigTest {
     }
 
     @Test
+    void retryBacksOffFromTwoSecondsToFiveMinutes() {
+      assertThat(c.retryInitialInterval()).isEqualTo(Duration.ofSeconds(2));
+      assertThat(c.retryMaxInterval()).isEqualTo(Duration.ofMinutes(5));
+    }
+
+    @Test
     void metricsPortIs8080() {
       assertThat(c.metricsPort()).isEqualTo(8080);
     }
@@ -224,6 +230,34 @@ class OperatorConfigTest {
     @ValueSource(strings = {"10", "10x", "1.5h", "-1m", "0s", "10M", "1h 30m", "h"})
     void duration(String v) {
       assertRefused(Setting.RESYNC_INTERVAL, v);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(
+        value = Setting.class,
+        names = {"RETRY_INITIAL_INTERVAL", "RETRY_MAX_INTERVAL"})
+    void retryIntervals(Setting s) {
+      assertRefused(s, "0s");
+      assertRefused(s, "2 minutes");
+    }
+
+    @Test
+    void retryCapShorterThanTheFirstWait() {
+      Throwable t =
+          catchThrowableOfType(
+              ConfigException.class,
+              () ->
+                  load(
+                      env(
+                          "VAULTMFA_RETRY_INITIAL_INTERVAL",
+                          "1m",
+                          "VAULTMFA_RETRY_MAX_INTERVAL",
+                          "30s")));
+      assertThat(t).isNotNull();
+      assertThat(t.getMessage())
+          .contains("retry.maxInterval")
+          .contains("VAULTMFA_RETRY_MAX_INTERVAL")
+          .contains("retry.initialInterval");
     }
 
     @Test
