@@ -175,7 +175,14 @@ final class DeviceStep {
     Seed seed = device.seed();
     boolean keyWritten = false;
     try {
-      vault.writeKey(d.mount(), d.keyName(), seed, d.issuer(), accountName(run, user));
+      try {
+        vault.writeKey(d.mount(), d.keyName(), seed, d.issuer(), accountName(run, user));
+      } catch (OutsideCallException e) {
+        // A write that timed out or failed on Vault's side may have taken effect: roll the key
+        // back with the device, so that no seed of a deleted device stays in Vault (I3).
+        keyWritten = e.is(Outcome.RETRYABLE);
+        throw e;
+      }
       keyWritten = true;
       checkVaultHolds(run, seed);
       enable(iam, user.name(), device.serialNumber(), seed);

@@ -5,9 +5,16 @@ import io.vaultmfa.operator.config.Setting;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.time.Duration;
+import org.apache.hc.client5.http.impl.DefaultHttpRequestRetryStrategy;
+import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
+import org.apache.hc.core5.http.HttpResponse;
+import org.apache.hc.core5.http.protocol.HttpContext;
+import org.apache.hc.core5.util.TimeValue;
 import org.springframework.core.io.FileSystemResource;
 import org.springframework.http.client.ClientHttpRequestFactory;
+import org.springframework.http.client.HttpComponentsClientHttpRequestFactory;
 import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
 import org.springframework.vault.authentication.ClientAuthentication;
 import org.springframework.vault.authentication.KubernetesAuthentication;
@@ -40,8 +47,7 @@ public final class VaultClients {
                             .withStoreType("PEM")))
             .orElseGet(SslConfiguration::unconfigured);
     ClientHttpRequestFactory http =
-        ClientHttpRequestFactoryFactory.create(
-            new ClientOptions(Duration.ofSeconds(5), Duration.ofSeconds(15)), ssl);
+        httpClient(new ClientOptions(Duration.ofSeconds(5), Duration.ofSeconds(15)), ssl);
     RestTemplateBuilder rest =
         RestTemplateBuilder.builder().endpoint(endpoint).requestFactory(http);
     config
@@ -68,6 +74,30 @@ public final class VaultClients {
     scheduler.initialize();
     SessionManager sessions = new LifecycleAwareSessionManager(auth, scheduler, rest.build());
     return new VaultTemplate(rest, sessions);
+  }
+
+  /**
+   * Apache HttpClient 5 with spring-vault's settings (5 s to connect, 15 s to read, TLS) and one
+   * change: it tries an idempotent request once more at once when the connection broke (a pooled
+   * connection the server closed), but never repeats a call because of its HTTP status. A sealed,
+   * throttling or failing Vault is retried by the operator's backoff, not inside one attempt.
+   */
+  private static ClientHttpRequestFactory httpClient(ClientOptions options, SslConfiguration ssl) {
+    HttpClientBuilder builder;
+    try {
+      builder = ClientHttpRequestFactoryFactory.HttpComponents.getHttpClientBuilder(options, ssl);
+    } catch (GeneralSecurityException | IOException e) {
+      throw new io.vaultmfa.operator.config.ConfigException(
+          "cannot set up TLS for Vault (vault.caCert): " + e.getClass().getSimpleName());
+    }
+    builder.setRetryStrategy(
+        new DefaultHttpRequestRetryStrategy(1, TimeValue.ofSeconds(1)) {
+          @Override
+          public boolean retryRequest(HttpResponse response, int execCount, HttpContext context) {
+            return false;
+          }
+        });
+    return new HttpComponentsClientHttpRequestFactory(builder.build());
   }
 
   private static String token(OperatorConfig config) {
