@@ -9,7 +9,6 @@ import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
@@ -61,6 +60,7 @@ public final class OperatorHarness implements AutoCloseable {
   public final OpenBaoServer bao;
   public final MotoServer moto;
   public final KubernetesMockServer api;
+  public final StatusConflicts statusConflicts = new StatusConflicts();
   public final KubernetesClient client;
   public final SeedCapture iamBoundary = new SeedCapture();
   public final SimpleMeterRegistry meters = new SimpleMeterRegistry();
@@ -76,11 +76,7 @@ public final class OperatorHarness implements AutoCloseable {
     this.moto = moto;
     this.api =
         new KubernetesMockServer(
-            new Context(),
-            new MockWebServer(),
-            new HashMap<>(),
-            new KubernetesCrudDispatcher(),
-            false);
+            new Context(), new MockWebServer(), new HashMap<>(), statusConflicts, false);
     api.init();
     this.client = api.createClient();
     this.iam = moto.iamClient();
