@@ -83,8 +83,13 @@ public class IamProvider implements AutoCloseable {
   }
 
   private ClientOverrideConfiguration override() {
-    // The SDK retries a failed call a few times within one reconcile; the operator's own
-    // backoff takes over after that, so the two do not multiply into long stalls.
+    // Retries are chosen, not left to the SDK's default (which profiles and AWS_RETRY_MODE can
+    // change). Standard mode tries a throttled, 5xx or timed-out call at most 3 times, with its
+    // own jittered backoff, within one reconcile attempt (at most 30 s per call); the attempt
+    // then fails and the operator's Backoff waits before the next one. So a failing call is
+    // made at most 3 times per operator attempt, and attempts are spaced up to 5 minutes apart:
+    // the two layers add up, they do not multiply. Adaptive mode would also rate-limit on the
+    // client, holding reconcile threads; legacy mode tries 4 times.
     return ClientOverrideConfiguration.builder()
         .retryStrategy(RetryMode.STANDARD)
         .apiCallTimeout(Duration.ofSeconds(30))
