@@ -10,7 +10,7 @@ public enum Setting {
       "clusterId",
       "VAULTMFA_CLUSTER_ID",
       null,
-      "Id of this cluster, written in ownership tags; unique per operator deployment."),
+      "Id of this cluster, written in ownership tags; deployments that split a fleet share it."),
   WATCH_NAMESPACES(
       "watchNamespaces",
       "VAULTMFA_WATCH_NAMESPACES",

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -85,6 +86,30 @@ class DeployManifestsTest {
     assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
     assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
     assertThat(c.getResources().getLimits()).containsKey("memory");
+  }
+
+  @Test
+  void twoReplicasElectALeaderOnALeaseInTheirOwnNamespace() {
+    Deployment d = only(Deployment.class);
+    assertThat(d.getSpec().getReplicas()).isEqualTo(2);
+    assertThat(d.getSpec().getStrategy().getType()).isEqualTo("RollingUpdate");
+    var env = d.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv();
+    assertThat(env)
+        .anySatisfy(
+            e -> {
+              assertThat(e.getName()).isEqualTo("VAULTMFA_LEADER_ELECTION");
+              assertThat(e.getValue()).isEqualTo("true");
+            })
+        .anySatisfy(
+            e -> {
+              assertThat(e.getName()).isEqualTo("POD_NAMESPACE");
+              assertThat(e.getValueFrom().getFieldRef().getFieldPath())
+                  .isEqualTo("metadata.namespace");
+            });
+    PodDisruptionBudget pdb = only(PodDisruptionBudget.class);
+    assertThat(pdb.getSpec().getMinAvailable().getIntVal()).isEqualTo(1);
+    assertThat(pdb.getSpec().getSelector().getMatchLabels())
+        .isEqualTo(d.getSpec().getSelector().getMatchLabels());
   }
 
   private static <T extends HasMetadata> T only(Class<T> type) {
