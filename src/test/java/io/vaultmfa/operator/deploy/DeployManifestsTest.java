@@ -7,6 +7,8 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
@@ -38,17 +40,7 @@ class DeployManifestsTest {
   @Test
   void clusterRoleGrantsExactlyWhatTheOperatorUses() {
     ClusterRole role = only(ClusterRole.class);
-    Set<String> grants = new TreeSet<>();
-    for (PolicyRule r : role.getRules()) {
-      for (String g : r.getApiGroups()) {
-        for (String res : r.getResources()) {
-          for (String v : r.getVerbs()) {
-            grants.add(g + "/" + res + ":" + v);
-          }
-        }
-      }
-    }
-    assertThat(grants)
+    assertThat(grants(role.getRules()))
         .containsExactlyInAnyOrder(
             "vaultmfa.io/awsmfabindings:get",
             "vaultmfa.io/awsmfabindings:list",
@@ -67,10 +59,42 @@ class DeployManifestsTest {
             "/secrets:patch",
             "/secrets:delete",
             "/events:create",
-            "/events:patch",
+            "/events:patch");
+  }
+
+  @Test
+  void leasesOnlyInTheOperatorsOwnNamespace() {
+    Role role = only(Role.class);
+    assertThat(role.getMetadata().getNamespace()).isEqualTo("vault-mfa-operator");
+    assertThat(grants(role.getRules()))
+        .containsExactlyInAnyOrder(
             "coordination.k8s.io/leases:get",
             "coordination.k8s.io/leases:create",
-            "coordination.k8s.io/leases:update");
+            "coordination.k8s.io/leases:update",
+            "coordination.k8s.io/leases:patch");
+    RoleBinding binding = only(RoleBinding.class);
+    assertThat(binding.getRoleRef().getName()).isEqualTo(role.getMetadata().getName());
+    assertThat(binding.getSubjects())
+        .singleElement()
+        .satisfies(
+            s -> {
+              assertThat(s.getName()).isEqualTo("vault-mfa-operator");
+              assertThat(s.getNamespace()).isEqualTo("vault-mfa-operator");
+            });
+  }
+
+  private static Set<String> grants(List<PolicyRule> rules) {
+    Set<String> grants = new TreeSet<>();
+    for (PolicyRule r : rules) {
+      for (String g : r.getApiGroups()) {
+        for (String res : r.getResources()) {
+          for (String v : r.getVerbs()) {
+            grants.add(g + "/" + res + ":" + v);
+          }
+        }
+      }
+    }
+    return grants;
   }
 
   @Test
