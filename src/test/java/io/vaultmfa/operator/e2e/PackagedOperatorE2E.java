@@ -200,6 +200,8 @@ class PackagedOperatorE2E {
     assertThat(m.value("vaultmfa_leader")).contains(1.0);
     assertThat(m.value("vaultmfa_enrolments_total", "outcome", "success")).contains(1.0);
     assertThat(m.value("vaultmfa_time_to_ready_seconds_count")).contains(1.0);
+    assertThat(m.sum("jvm_memory_used_bytes")).as("the JVM's own metrics").isPositive();
+    assertThat(m.named("process_cpu_usage")).isNotEmpty();
   }
 
   @Test
