@@ -438,4 +438,23 @@ class OperatorConfigTest {
       assertThat(c.leaderElection()).isTrue();
     }
   }
+
+  @Nested
+  class ExampleFile {
+
+    @Test
+    void configOperatorYamlHasEverySettingAtItsDefault() throws IOException {
+      Path example = Path.of(System.getProperty("basedir", ".")).resolve("config/operator.yaml");
+      String text = Files.readString(example);
+      OperatorConfig c = OperatorConfig.load(example, env());
+      for (Setting s : Setting.values()) {
+        assertThat(text).as("config/operator.yaml names %s", s.env()).contains(s.env());
+        if (s.defaultValue() != null && s != Setting.VAULT_TOKEN) {
+          assertThat(c.get(s))
+              .as("%s in config/operator.yaml", s.key())
+              .isEqualTo(s.defaultValue());
+        }
+      }
+    }
+  }
 }
