@@ -149,6 +149,76 @@ public final class OperatorConfig {
         throw bad(Setting.WATCH_NAMESPACES, ns, "is not a namespace name");
       }
     }
+    labelSelector().ifPresent(OperatorConfig::checkLabelSelector);
+    bool(Setting.LEADER_ELECTION);
+    String lease = get(Setting.LEASE_NAME);
+    if (lease.length() > 253 || !lease.matches(DNS_SUBDOMAIN)) {
+      throw bad(Setting.LEASE_NAME, lease, "must be a Kubernetes object name such as my-operator");
+    }
+    String leaseNs = get(Setting.LEASE_NAMESPACE);
+    if (!leaseNs.isEmpty() && (leaseNs.length() > 63 || !leaseNs.matches(DNS_LABEL))) {
+      throw bad(Setting.LEASE_NAMESPACE, leaseNs, "is not a namespace name");
+    }
+    if (leaseDuration().compareTo(Duration.ofSeconds(2)) < 0) {
+      throw bad(Setting.LEASE_DURATION, get(Setting.LEASE_DURATION), "must be at least 2s");
+    }
+    if (get(Setting.LEADER_IDENTITY).length() > 128) {
+      throw bad(Setting.LEADER_IDENTITY, get(Setting.LEADER_IDENTITY), "is longer than 128");
+    }
+    String format = get(Setting.LOG_FORMAT);
+    if (!format.equals("text") && !format.equals("json")) {
+      throw bad(Setting.LOG_FORMAT, format, "must be text or json");
+    }
+  }
+
+  private static final String DNS_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
+  private static final String DNS_SUBDOMAIN = DNS_LABEL + "(\\." + DNS_LABEL + ")*";
+  private static final String LABEL_NAME = "[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?";
+  private static final String LABEL_KEY = "(" + DNS_SUBDOMAIN + "/)?" + LABEL_NAME;
+  private static final Pattern SELECTOR_REQUIREMENT =
+      Pattern.compile(
+          "!?\\s*"
+              + LABEL_KEY
+              + "|"
+              + LABEL_KEY
+              + "\\s*(=|==|!=)\\s*("
+              + LABEL_NAME
+              + ")?"
+              + "|"
+              + LABEL_KEY
+              + "\\s+(in|notin)\\s*\\(\\s*("
+              + LABEL_NAME
+              + ")?(\\s*,\\s*("
+              + LABEL_NAME
+              + ")?)*\\s*\\)");
+
+  /**
+   * Checks Kubernetes' label selector syntax ({@code a=b,c!=d,e in (f,g),!h}) here, so that a typo
+   * stops the operator at start with the setting's name instead of failing every list call.
+   */
+  private static void checkLabelSelector(String selector) {
+    int depth = 0;
+    int from = 0;
+    for (int i = 0; i <= selector.length(); i++) {
+      char c = i < selector.length() ? selector.charAt(i) : ',';
+      if (c == '(') {
+        depth++;
+      } else if (c == ')') {
+        depth--;
+      } else if (c == ',' && depth == 0) {
+        String requirement = selector.substring(from, i).trim();
+        if (!SELECTOR_REQUIREMENT.matcher(requirement).matches()) {
+          throw bad(
+              Setting.LABEL_SELECTOR,
+              selector,
+              "is not a label selector: '"
+                  + requirement
+                  + "' must be key, !key, key=value, key!=value, key in (v1,v2) or"
+                  + " key notin (v1,v2)");
+        }
+        from = i + 1;
+      }
+    }
   }
 
   public String get(Setting s) {
@@ -198,6 +268,34 @@ public final class OperatorConfig {
 
   public boolean serverSideApply() {
     return bool(Setting.SERVER_SIDE_APPLY);
+  }
+
+  public Optional<String> labelSelector() {
+    return optional(Setting.LABEL_SELECTOR);
+  }
+
+  public boolean leaderElection() {
+    return bool(Setting.LEADER_ELECTION);
+  }
+
+  public Duration leaseDuration() {
+    return duration(Setting.LEASE_DURATION);
+  }
+
+  /** The Lease's namespace: the setting, else the pod's namespace from the downward API. */
+  public Optional<String> leaseNamespace(Map<String, String> env) {
+    return optional(Setting.LEASE_NAMESPACE)
+        .or(() -> Optional.ofNullable(env.get("POD_NAMESPACE")).filter(s -> !s.isBlank()));
+  }
+
+  /** This replica's identity in the Lease: the setting, else HOSTNAME (the pod's name). */
+  public Optional<String> leaderIdentity(Map<String, String> env) {
+    return optional(Setting.LEADER_IDENTITY)
+        .or(() -> Optional.ofNullable(env.get("HOSTNAME")).filter(s -> !s.isBlank()));
+  }
+
+  public boolean jsonLogs() {
+    return get(Setting.LOG_FORMAT).equals("json");
   }
 
   public URI uri(Setting s) {

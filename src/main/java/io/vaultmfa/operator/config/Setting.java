@@ -10,7 +10,7 @@ public enum Setting {
       "clusterId",
       "VAULTMFA_CLUSTER_ID",
       null,
-      "Id of this cluster, written in ownership tags; unique per operator deployment."),
+      "Id of this cluster, written in ownership tags; deployments that split a fleet share it."),
   WATCH_NAMESPACES(
       "watchNamespaces",
       "VAULTMFA_WATCH_NAMESPACES",
@@ -95,7 +95,42 @@ public enum Setting {
       "metrics.port",
       "VAULTMFA_METRICS_PORT",
       "8080",
-      "Port of /metrics, /healthz and /readyz; 0 turns the server off.");
+      "Port of /metrics, /healthz and /readyz; 0 turns the server off."),
+  LABEL_SELECTOR(
+      "labelSelector",
+      "VAULTMFA_LABEL_SELECTOR",
+      "",
+      "Kubernetes label selector of the bindings to handle (e.g. shard=a); empty handles all."),
+  LEADER_ELECTION(
+      "leaderElection.enabled",
+      "VAULTMFA_LEADER_ELECTION",
+      "false",
+      "Elect one active replica through a Lease (the Deployment in deploy/ sets true)."),
+  LEASE_NAME(
+      "leaderElection.leaseName",
+      "VAULTMFA_LEASE_NAME",
+      "vault-mfa-operator",
+      "Name of the Lease; each operator deployment needs its own."),
+  LEASE_NAMESPACE(
+      "leaderElection.leaseNamespace",
+      "VAULTMFA_LEASE_NAMESPACE",
+      "",
+      "Namespace of the Lease; empty: POD_NAMESPACE (downward API), else the kubeconfig's."),
+  LEASE_DURATION(
+      "leaderElection.leaseDuration",
+      "VAULTMFA_LEASE_DURATION",
+      "15s",
+      "How long a Lease not renewed stays the leader's (renewed within 2/3 of it)."),
+  LEADER_IDENTITY(
+      "leaderElection.identity",
+      "VAULTMFA_LEADER_IDENTITY",
+      "",
+      "This replica's name in the Lease; empty: HOSTNAME (the pod name), else a random id."),
+  LOG_FORMAT(
+      "logging.format",
+      "VAULTMFA_LOG_FORMAT",
+      "text",
+      "Log line format on standard output: text or json (one JSON object per line).");
 
   private final String key;
   private final String env;

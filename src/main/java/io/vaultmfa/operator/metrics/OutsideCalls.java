@@ -37,6 +37,7 @@ public final class OutsideCalls {
           .tag("system", system)
           .tag("operation", operation)
           .tag("outcome", outcome)
+          .publishPercentileHistogram()
           .register(registry)
           .record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
     }

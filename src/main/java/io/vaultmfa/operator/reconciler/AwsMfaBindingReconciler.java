@@ -13,6 +13,7 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vaultmfa.operator.api.AwsMfaBinding;
 import io.vaultmfa.operator.api.AwsMfaBindingStatus;
 import io.vaultmfa.operator.api.ConditionType;
@@ -20,6 +21,7 @@ import io.vaultmfa.operator.api.Reason;
 import io.vaultmfa.operator.api.SpecValidator;
 import io.vaultmfa.operator.iam.IamProvider;
 import io.vaultmfa.operator.iam.IamUser;
+import io.vaultmfa.operator.metrics.BindingMetrics;
 import io.vaultmfa.operator.outside.OutsideCallException;
 import io.vaultmfa.operator.vault.TotpEngine;
 import java.time.Clock;
@@ -56,6 +58,8 @@ public class AwsMfaBindingReconciler implements Reconciler<AwsMfaBinding>, Clean
   private final Cleanup cleanup;
   private volatile EventRecorder events;
   private volatile SecretStep secretStep;
+  private static final BindingMetrics UNCOUNTED = BindingMetrics.of(new SimpleMeterRegistry());
+  private volatile BindingMetrics metrics = UNCOUNTED;
 
   public AwsMfaBindingReconciler(
       Settings settings,
@@ -83,6 +87,12 @@ public class AwsMfaBindingReconciler implements Reconciler<AwsMfaBinding>, Clean
             Thread.sleep(ms);
           }
         });
+  }
+
+  /** Where binding, enrolment and time-to-Ready metrics go; Main passes the operator's. */
+  public AwsMfaBindingReconciler withMetrics(BindingMetrics metrics) {
+    this.metrics = metrics;
+    return this;
   }
 
   @Override
@@ -178,6 +188,7 @@ public class AwsMfaBindingReconciler implements Reconciler<AwsMfaBinding>, Clean
       return DeleteControl.defaultDelete();
     }
     cleanup.run(run);
+    metrics.deleted(binding);
     return DeleteControl.defaultDelete();
   }
 
@@ -233,6 +244,7 @@ public class AwsMfaBindingReconciler implements Reconciler<AwsMfaBinding>, Clean
     run.conditions().summarise();
     AwsMfaBinding binding = run.binding();
     binding.getStatus().setObservedGeneration(binding.getMetadata().getGeneration());
+    metrics.reconciled(binding, before);
     if (json(binding.getStatus()).equals(before)) {
       return UpdateControl.noUpdate();
     }
@@ -278,7 +290,7 @@ public class AwsMfaBindingReconciler implements Reconciler<AwsMfaBinding>, Clean
       synchronized (this) {
         if (events == null) {
           secretStep = new SecretStep(context.getClient(), settings.publicVaultAddress());
-          events = new EventRecorder(context.getClient(), clock);
+          events = new EventRecorder(context.getClient(), clock, metrics);
         }
       }
     }

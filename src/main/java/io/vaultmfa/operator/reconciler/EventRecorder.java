@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.vaultmfa.operator.metrics.BindingMetrics;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,11 +27,13 @@ final class EventRecorder {
 
   private final KubernetesClient client;
   private final Clock clock;
+  private final BindingMetrics metrics;
   private final Map<String, Instant> recent = new ConcurrentHashMap<>();
 
-  EventRecorder(KubernetesClient client, Clock clock) {
+  EventRecorder(KubernetesClient client, Clock clock, BindingMetrics metrics) {
     this.client = client;
     this.clock = clock;
+    this.metrics = metrics;
   }
 
   void normal(HasMetadata on, EventReason reason, String message) {
@@ -41,13 +44,26 @@ final class EventRecorder {
     emit(on, reason, message);
   }
 
+  /** Each Event marks a step that happened; some are counted, before de-duplication. */
+  private void count(EventReason reason) {
+    switch (reason) {
+      case DeviceEnrolled -> metrics.enrolment(true);
+      case EnrolmentRolledBack -> metrics.enrolment(false);
+      default -> {}
+    }
+  }
+
   private void emit(HasMetadata on, EventReason reason, String message) {
+    count(reason);
     Instant now = Instant.now(clock);
     String key = on.getMetadata().getUid() + "|" + reason + "|" + message;
     Instant last = recent.get(key);
     if (last != null && Duration.between(last, now).compareTo(QUIET) < 0) {
+      LOG.debug("{}: {} (Event not repeated)", reason, message);
       return;
     }
+    // One log line per change made or failure met; namespace and name come from the MDC.
+    LOG.info("{}: {}", reason, message);
     recent.put(key, now);
     if (recent.size() > 10_000) {
       recent.entrySet().removeIf(e -> Duration.between(e.getValue(), now).compareTo(QUIET) > 0);

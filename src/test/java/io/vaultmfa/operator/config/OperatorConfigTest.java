@@ -396,4 +396,99 @@ class OperatorConfigTest {
           .doesNotContain(TOKEN);
     }
   }
+
+  @Nested
+  class HighAvailabilityAndLogging {
+
+    @Test
+    void defaultsAreOneReplicaWithoutSelectorAndTextLogs() {
+      OperatorConfig c = load(env());
+      assertThat(c.leaderElection()).isFalse();
+      assertThat(c.get(Setting.LEASE_NAME)).isEqualTo("vault-mfa-operator");
+      assertThat(c.leaseDuration()).isEqualTo(Duration.ofSeconds(15));
+      assertThat(c.labelSelector()).isEmpty();
+      assertThat(c.jsonLogs()).isFalse();
+    }
+
+    @Test
+    void theLeaseNamespaceIsTheSettingElseThePodNamespace() {
+      Map<String, String> pod = Map.of("POD_NAMESPACE", "ops", "HOSTNAME", "operator-7d9f-x2");
+      assertThat(load(env()).leaseNamespace(pod)).contains("ops");
+      assertThat(load(env("VAULTMFA_LEASE_NAMESPACE", "mfa")).leaseNamespace(pod)).contains("mfa");
+      assertThat(load(env()).leaseNamespace(Map.of())).isEmpty();
+      assertThat(load(env()).leaderIdentity(pod)).contains("operator-7d9f-x2");
+      assertThat(load(env("VAULTMFA_LEADER_IDENTITY", "a")).leaderIdentity(pod)).contains("a");
+    }
+
+    @ParameterizedTest(name = "labelSelector [{0}]")
+    @ValueSource(
+        strings = {
+          "shard=a",
+          "shard==a,team!=payments",
+          "vaultmfa.io/shard in (a, b),!legacy",
+          "app.kubernetes.io/part-of notin (x),tier",
+          "shard="
+        })
+    void labelSelectorsKubernetesAccepts(String v) {
+      assertThat(load(env("VAULTMFA_LABEL_SELECTOR", v)).labelSelector()).contains(v);
+    }
+
+    @ParameterizedTest(name = "labelSelector [{0}]")
+    @ValueSource(strings = {"shard=a b", "shard in a,b", "=a", "shard=a,,", "sh ard=a", "a=(b)"})
+    void labelSelectorTyposAreRefused(String v) {
+      Throwable t =
+          catchThrowableOfType(
+              ConfigException.class, () -> load(env("VAULTMFA_LABEL_SELECTOR", v)));
+      assertThat(t).as("%s must be refused", v).isNotNull();
+      assertThat(t.getMessage()).contains("labelSelector").contains("VAULTMFA_LABEL_SELECTOR");
+    }
+
+    @ParameterizedTest(name = "{0}={1}")
+    @CsvSource({
+      "VAULTMFA_LEADER_ELECTION, yes",
+      "VAULTMFA_LEASE_NAME, Vault_MFA",
+      "VAULTMFA_LEASE_NAMESPACE, Ops",
+      "VAULTMFA_LEASE_DURATION, 1s",
+      "VAULTMFA_LEASE_DURATION, 15",
+      "VAULTMFA_LOG_FORMAT, logfmt",
+      "VAULTMFA_LOG_FORMAT, JSON"
+    })
+    void malformed(String var, String value) {
+      Setting s =
+          java.util.Arrays.stream(Setting.values())
+              .filter(x -> x.env().equals(var))
+              .findFirst()
+              .orElseThrow();
+      Throwable t = catchThrowableOfType(ConfigException.class, () -> load(env(var, value)));
+      assertThat(t).as("%s=%s must be refused", var, value).isNotNull();
+      assertThat(t.getMessage()).contains(s.key()).contains(var);
+    }
+
+    @Test
+    void jsonLogsFromTheFile() throws IOException {
+      Path f = yaml("logging:\n  format: json\nleaderElection:\n  enabled: true\n");
+      OperatorConfig c = OperatorConfig.load(f, env());
+      assertThat(c.jsonLogs()).isTrue();
+      assertThat(c.leaderElection()).isTrue();
+    }
+  }
+
+  @Nested
+  class ExampleFile {
+
+    @Test
+    void configOperatorYamlHasEverySettingAtItsDefault() throws IOException {
+      Path example = Path.of(System.getProperty("basedir", ".")).resolve("config/operator.yaml");
+      String text = Files.readString(example);
+      OperatorConfig c = OperatorConfig.load(example, env());
+      for (Setting s : Setting.values()) {
+        assertThat(text).as("config/operator.yaml names %s", s.env()).contains(s.env());
+        if (s.defaultValue() != null && s != Setting.VAULT_TOKEN) {
+          assertThat(c.get(s))
+              .as("%s in config/operator.yaml", s.key())
+              .isEqualTo(s.defaultValue());
+        }
+      }
+    }
+  }
 }

@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
@@ -37,17 +40,7 @@ class DeployManifestsTest {
   @Test
   void clusterRoleGrantsExactlyWhatTheOperatorUses() {
     ClusterRole role = only(ClusterRole.class);
-    Set<String> grants = new TreeSet<>();
-    for (PolicyRule r : role.getRules()) {
-      for (String g : r.getApiGroups()) {
-        for (String res : r.getResources()) {
-          for (String v : r.getVerbs()) {
-            grants.add(g + "/" + res + ":" + v);
-          }
-        }
-      }
-    }
-    assertThat(grants)
+    assertThat(grants(role.getRules()))
         .containsExactlyInAnyOrder(
             "vaultmfa.io/awsmfabindings:get",
             "vaultmfa.io/awsmfabindings:list",
@@ -66,10 +59,42 @@ class DeployManifestsTest {
             "/secrets:patch",
             "/secrets:delete",
             "/events:create",
-            "/events:patch",
+            "/events:patch");
+  }
+
+  @Test
+  void leasesOnlyInTheOperatorsOwnNamespace() {
+    Role role = only(Role.class);
+    assertThat(role.getMetadata().getNamespace()).isEqualTo("vault-mfa-operator");
+    assertThat(grants(role.getRules()))
+        .containsExactlyInAnyOrder(
             "coordination.k8s.io/leases:get",
             "coordination.k8s.io/leases:create",
-            "coordination.k8s.io/leases:update");
+            "coordination.k8s.io/leases:update",
+            "coordination.k8s.io/leases:patch");
+    RoleBinding binding = only(RoleBinding.class);
+    assertThat(binding.getRoleRef().getName()).isEqualTo(role.getMetadata().getName());
+    assertThat(binding.getSubjects())
+        .singleElement()
+        .satisfies(
+            s -> {
+              assertThat(s.getName()).isEqualTo("vault-mfa-operator");
+              assertThat(s.getNamespace()).isEqualTo("vault-mfa-operator");
+            });
+  }
+
+  private static Set<String> grants(List<PolicyRule> rules) {
+    Set<String> grants = new TreeSet<>();
+    for (PolicyRule r : rules) {
+      for (String g : r.getApiGroups()) {
+        for (String res : r.getResources()) {
+          for (String v : r.getVerbs()) {
+            grants.add(g + "/" + res + ":" + v);
+          }
+        }
+      }
+    }
+    return grants;
   }
 
   @Test
@@ -85,6 +110,30 @@ class DeployManifestsTest {
     assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
     assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
     assertThat(c.getResources().getLimits()).containsKey("memory");
+  }
+
+  @Test
+  void twoReplicasElectALeaderOnALeaseInTheirOwnNamespace() {
+    Deployment d = only(Deployment.class);
+    assertThat(d.getSpec().getReplicas()).isEqualTo(2);
+    assertThat(d.getSpec().getStrategy().getType()).isEqualTo("RollingUpdate");
+    var env = d.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv();
+    assertThat(env)
+        .anySatisfy(
+            e -> {
+              assertThat(e.getName()).isEqualTo("VAULTMFA_LEADER_ELECTION");
+              assertThat(e.getValue()).isEqualTo("true");
+            })
+        .anySatisfy(
+            e -> {
+              assertThat(e.getName()).isEqualTo("POD_NAMESPACE");
+              assertThat(e.getValueFrom().getFieldRef().getFieldPath())
+                  .isEqualTo("metadata.namespace");
+            });
+    PodDisruptionBudget pdb = only(PodDisruptionBudget.class);
+    assertThat(pdb.getSpec().getMinAvailable().getIntVal()).isEqualTo(1);
+    assertThat(pdb.getSpec().getSelector().getMatchLabels())
+        .isEqualTo(d.getSpec().getSelector().getMatchLabels());
   }
 
   private static <T extends HasMetadata> T only(Class<T> type) {

@@ -1,5 +1,6 @@
 package io.vaultmfa.operator.e2e;
 
+import static io.vaultmfa.operator.e2e.ClusterSetup.OPERATOR_NAMESPACE;
 import static io.vaultmfa.operator.e2e.ClusterSetup.OPERATOR_USER;
 import static io.vaultmfa.operator.e2e.ClusterSetup.ok;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -40,6 +41,10 @@ class RbacE2E {
       return new Access(verb, resource, subresource, "default");
     }
 
+    static Access lease(String verb) {
+      return new Access(verb, "leases.coordination.k8s.io", "", OPERATOR_NAMESPACE);
+    }
+
     static Access cluster(String verb, String resource) {
       return new Access(verb, resource, "", "");
     }
@@ -75,9 +80,10 @@ class RbacE2E {
         Access.cluster("watch", "secrets"),
         Access.of("create", "events"),
         Access.of("patch", "events"),
-        Access.of("get", "leases.coordination.k8s.io"),
-        Access.of("create", "leases.coordination.k8s.io"),
-        Access.of("update", "leases.coordination.k8s.io"));
+        Access.lease("get"),
+        Access.lease("create"),
+        Access.lease("update"),
+        Access.lease("patch"));
   }
 
   static Stream<Access> denied() {
@@ -91,8 +97,12 @@ class RbacE2E {
         Access.of("deletecollection", "secrets"),
         Access.of("list", "events"),
         Access.of("delete", "events"),
-        Access.of("delete", "leases.coordination.k8s.io"),
-        Access.of("list", "leases.coordination.k8s.io"),
+        Access.lease("delete"),
+        Access.lease("list"),
+        // The Lease is granted in the operator's namespace only.
+        Access.of("get", "leases.coordination.k8s.io"),
+        Access.of("update", "leases.coordination.k8s.io"),
+        Access.of("patch", "leases.coordination.k8s.io"),
         Access.of("get", "pods"),
         Access.of("create", "pods"),
         Access.sub("create", "pods", "exec"),

@@ -12,9 +12,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
-import io.javaoperatorsdk.operator.Operator;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vaultmfa.operator.Main;
+import io.vaultmfa.operator.VaultMfaOperator;
 import io.vaultmfa.operator.api.AwsMfaBinding;
 import io.vaultmfa.operator.api.AwsMfaBindingSpec;
 import io.vaultmfa.operator.api.IamUserSpec;
@@ -22,8 +23,10 @@ import io.vaultmfa.operator.api.VaultSpec;
 import io.vaultmfa.operator.config.OperatorConfig;
 import io.vaultmfa.operator.config.Setting;
 import io.vaultmfa.operator.iam.IamProvider;
+import io.vaultmfa.operator.metrics.HealthServer;
 import io.vaultmfa.operator.metrics.OutsideCalls;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -63,13 +66,18 @@ public final class OperatorHarness implements AutoCloseable {
   public final StatusConflicts statusConflicts = new StatusConflicts();
   public final KubernetesClient client;
   public final SeedCapture iamBoundary = new SeedCapture();
-  public final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+
+  /** The operator's registry, as /metrics serves it ({@link #scrape()}). */
+  public final PrometheusMeterRegistry meters =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
   public final OutsideCalls calls = new OutsideCalls(meters);
   public final LogCapture logs = LogCapture.install();
   public final IamClient iam;
   private final HttpClient http = HttpClient.newHttpClient();
   private final List<String> testSeeds = new java.util.concurrent.CopyOnWriteArrayList<>();
-  private Operator operator;
+  private VaultMfaOperator operator;
+  private HealthServer health;
 
   private OperatorHarness(OpenBaoServer bao, MotoServer moto) {
     this.bao = bao;
@@ -124,13 +132,42 @@ public final class OperatorHarness implements AutoCloseable {
             java.util.stream.Stream.concat(java.util.stream.Stream.of(iamBoundary), extra.stream())
                 .toList());
     operator = Main.start(config, client, meters, aws);
+    try {
+      health = operator.serve(0, meters);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   public void stopOperator() {
     if (operator != null) {
       operator.stop();
       operator = null;
+      health = null;
     }
+  }
+
+  /** GET on the operator's /metrics, /healthz or /readyz, as Prometheus and the kubelet do. */
+  public HttpResponse<String> getHttp(String path) {
+    try {
+      return http.send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + health.port() + path))
+              .GET()
+              .build(),
+          HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The Prometheus text the operator serves on /metrics right now. */
+  public String scrape() {
+    HttpResponse<String> r = getHttp("/metrics");
+    org.assertj.core.api.Assertions.assertThat(r.statusCode()).as("GET /metrics").isEqualTo(200);
+    return r.body();
   }
 
   // ---- fixtures
@@ -290,7 +327,7 @@ public final class OperatorHarness implements AutoCloseable {
     seeds.addAll(testSeeds);
     SeedHygiene.assertNoSeed("the operator's logs", logs.all(), seeds);
     SeedHygiene.assertNoSeedInCluster(client, seeds);
-    SeedHygiene.assertNoSeed("metrics", meters.getMetersAsString(), seeds);
+    SeedHygiene.assertNoSeed("metrics", meters.scrape(), seeds);
   }
 
   @Override
