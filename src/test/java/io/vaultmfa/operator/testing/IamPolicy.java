@@ -127,8 +127,10 @@ public final class IamPolicy {
     }
     boolean negated = op.contains("Not");
     if (actual.isEmpty()) {
-      if (set.equals("ForAllValues")) {
-        return true;
+      // A missing key: ForAllValues holds vacuously, ForAnyValue cannot; a single-valued
+      // operator holds only with IfExists or when negated.
+      if (!set.isEmpty()) {
+        return set.equals("ForAllValues");
       }
       return ifExists || negated;
     }
