@@ -1,23 +1,32 @@
 package io.vaultmfa.operator.argocd;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static io.vaultmfa.operator.testing.OperatorHarness.binding;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.tomakehurst.wiremock.client.MappingBuilder;
+import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
+import com.github.tomakehurst.wiremock.http.Fault;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.vaultmfa.operator.api.AwsMfaBinding;
 import io.vaultmfa.operator.argocd.ArgoHealthCheck.Health;
 import io.vaultmfa.operator.config.Setting;
-import io.vaultmfa.operator.testing.AwsFaults;
+import io.vaultmfa.operator.testing.FaultProxy;
 import io.vaultmfa.operator.testing.WithOperator;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -37,12 +46,24 @@ class ArgoHealthIT extends WithOperator {
 
   private static final String NS = "argo";
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final AwsFaults faults = new AwsFaults();
+  private static FaultProxy iam;
 
   @BeforeAll
-  static void withFaultsAtTheIamBoundary() {
+  static void throughProxy() {
+    iam = FaultProxy.inFrontOf(h.moto.endpoint().toString());
     h.stopOperator();
-    h.startOperator(Map.of(), List.of(faults));
+    h.startOperator(Map.of(), List.of(iam.awsRoute()));
+  }
+
+  @AfterEach
+  void heal() {
+    iam.heal();
+  }
+
+  @AfterAll
+  static void closeProxy() {
+    h.stopOperator();
+    iam.close();
   }
 
   @Test
@@ -108,12 +129,10 @@ class ArgoHealthIT extends WithOperator {
 
   @Test
   void accessDenied() throws Exception {
-    faults.answer(
-        "GetUser",
-        "argo-denied",
-        403,
-        "AccessDenied",
-        "User is not authorized to perform: iam:GetUser");
+    iam.inject(
+        action("GetUser", "UserName=argo-denied")
+            .willReturn(
+                iamError(403, "AccessDenied", "User is not authorized to perform: iam:GetUser")));
     h.apply(binding(NS, "access-denied", "argo-denied"));
     h.awaitCondition(NS, "access-denied", "Ready", "False", "AccessDenied");
 
@@ -122,7 +141,9 @@ class ArgoHealthIT extends WithOperator {
 
   @Test
   void throttled() throws Exception {
-    faults.answer("GetUser", "argo-throttled", 400, "Throttling", "Rate exceeded");
+    iam.inject(
+        action("GetUser", "UserName=argo-throttled")
+            .willReturn(iamError(400, "Throttling", "Rate exceeded")));
     h.apply(binding(NS, "throttled", "argo-throttled"));
     h.awaitCondition(NS, "throttled", "Ready", "False", "Throttled");
 
@@ -131,7 +152,9 @@ class ArgoHealthIT extends WithOperator {
 
   @Test
   void awsError() throws Exception {
-    faults.unreachable("GetUser", "argo-unreachable");
+    iam.inject(
+        action("GetUser", "UserName=argo-unreachable")
+            .willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
     h.apply(binding(NS, "aws-error", "argo-unreachable"));
     h.awaitCondition(NS, "aws-error", "Ready", "False", "AwsError");
 
@@ -140,12 +163,13 @@ class ArgoHealthIT extends WithOperator {
 
   @Test
   void limitExceeded() throws Exception {
-    faults.answer(
-        "CreateVirtualMFADevice",
-        "argo-quota",
-        409,
-        "LimitExceeded",
-        "Cannot exceed quota for VirtualMFADevicesPerAccount: 1000");
+    iam.inject(
+        action("CreateVirtualMFADevice", "VirtualMFADeviceName=argo-quota")
+            .willReturn(
+                iamError(
+                    409,
+                    "LimitExceeded",
+                    "Cannot exceed quota for VirtualMFADevicesPerAccount: 1000")));
     h.apply(binding(NS, "limit-exceeded", "argo-quota"));
     h.awaitCondition(NS, "limit-exceeded", "Ready", "False", "LimitExceeded");
 
@@ -154,12 +178,13 @@ class ArgoHealthIT extends WithOperator {
 
   @Test
   void invalidCodes() throws Exception {
-    faults.answer(
-        "EnableMFADevice",
-        "argo-codes",
-        400,
-        "InvalidAuthenticationCode",
-        "Authentication code for device is not valid.");
+    iam.inject(
+        action("EnableMFADevice", "UserName=argo-codes")
+            .willReturn(
+                iamError(
+                    400,
+                    "InvalidAuthenticationCode",
+                    "Authentication code for device is not valid.")));
     h.apply(binding(NS, "invalid-codes", "argo-codes"));
     h.awaitCondition(NS, "invalid-codes", "Ready", "False", "InvalidCodes");
 
@@ -201,20 +226,20 @@ class ArgoHealthIT extends WithOperator {
         .until(() -> h.get(NS, "deleted").getMetadata().getDeletionTimestamp() != null);
     assertHealth("being-deleted", "deleted", "Progressing", "Being deleted: ");
 
-    h.startOperator(Map.of(Setting.VAULT_TOKEN, "not-a-valid-token"), List.of(faults));
+    h.startOperator(Map.of(Setting.VAULT_TOKEN, "not-a-valid-token"), List.of(iam.awsRoute()));
     h.apply(binding(NS, "vault-denied", "argo-vault-denied"));
     h.awaitCondition(NS, "vault-denied", "Ready", "False", "VaultDenied");
     assertHealth("vault-denied", "Degraded", "VaultDenied: ");
     h.stopOperator();
 
     h.startOperator(
-        Map.of(Setting.VAULT_ADDRESS, "http://127.0.0.1:" + closedPort()), List.of(faults));
+        Map.of(Setting.VAULT_ADDRESS, "http://127.0.0.1:" + closedPort()), List.of(iam.awsRoute()));
     h.apply(binding(NS, "vault-unavailable", "argo-vault-down"));
     h.awaitCondition(NS, "vault-unavailable", "Ready", "False", "VaultUnavailable");
     assertHealth("vault-unavailable", "Degraded", "VaultUnavailable: ");
     h.stopOperator();
 
-    h.startOperator(Map.of(), List.of(faults));
+    h.startOperator(Map.of(), List.of(iam.awsRoute()));
     h.awaitGone(NS, "deleted");
   }
 
@@ -246,6 +271,27 @@ class ArgoHealthIT extends WithOperator {
       Files.createDirectories(dir);
       Files.writeString(dir.resolve(fixture + ".json"), json);
     }
+  }
+
+  /** The operator's IAM call {@code action} whose form body holds {@code parameter}. */
+  private static MappingBuilder action(String action, String parameter) {
+    return post(urlPathEqualTo("/"))
+        .withRequestBody(containing("Action=" + action + "&"))
+        .withRequestBody(containing(parameter));
+  }
+
+  /** IAM's error document, as real IAM sends it. */
+  private static ResponseDefinitionBuilder iamError(int status, String code, String message) {
+    return aResponse()
+        .withStatus(status)
+        .withHeader("Content-Type", "text/xml")
+        .withBody(
+            "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender"
+                + "</Type><Code>"
+                + code
+                + "</Code><Message>"
+                + message
+                + "</Message></Error><RequestId>argo-fixture</RequestId></ErrorResponse>");
   }
 
   private static int closedPort() throws Exception {
