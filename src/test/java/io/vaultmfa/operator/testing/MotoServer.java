@@ -21,6 +21,9 @@ public final class MotoServer implements AutoCloseable {
 
   private static final Duration STARTUP = Duration.ofSeconds(60);
 
+  /** The account id moto gives every resource unless told otherwise. */
+  public static final String ACCOUNT = "123456789012";
+
   private final LocalProcess process;
   private final URI endpoint;
 

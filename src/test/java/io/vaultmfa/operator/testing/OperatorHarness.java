@@ -67,6 +67,9 @@ public final class OperatorHarness implements AutoCloseable {
   public final KubernetesClient client;
   public final SeedCapture iamBoundary = new SeedCapture();
 
+  /** What IAM would authorize each of the operator's calls by; checked against the IAM policy. */
+  public final IamAuthorizations iamAuthorizations;
+
   /** The operator's registry, as /metrics serves it ({@link #scrape()}). */
   public final PrometheusMeterRegistry meters =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -88,6 +91,9 @@ public final class OperatorHarness implements AutoCloseable {
     api.init();
     this.client = api.createClient();
     this.iam = moto.iamClient();
+    this.iamAuthorizations =
+        new IamAuthorizations(
+            iam, MotoServer.ACCOUNT, Map.of(IamAuthorizations.PRINCIPAL_CLUSTER_TAG, CLUSTER_ID));
   }
 
   /** Starts OpenBao, moto, the mock API server and the operator with default settings. */
@@ -129,7 +135,8 @@ public final class OperatorHarness implements AutoCloseable {
     OperatorConfig config = OperatorConfig.of(s);
     IamProvider.Settings aws =
         moto.operatorSettings(
-            java.util.stream.Stream.concat(java.util.stream.Stream.of(iamBoundary), extra.stream())
+            java.util.stream.Stream.concat(
+                    java.util.stream.Stream.of(iamBoundary, iamAuthorizations), extra.stream())
                 .toList());
     operator = Main.start(config, client, meters, aws);
     try {
@@ -328,6 +335,30 @@ public final class OperatorHarness implements AutoCloseable {
     SeedHygiene.assertNoSeed("the operator's logs", logs.all(), seeds);
     SeedHygiene.assertNoSeedInCluster(client, seeds);
     SeedHygiene.assertNoSeed("metrics", meters.scrape(), seeds);
+  }
+
+  // ---- least privilege
+
+  /** The operator's IAM policy, as the README tells users to attach it. */
+  public static final java.nio.file.Path IAM_POLICY =
+      java.nio.file.Path.of("config/iam-policy.json");
+
+  /**
+   * Every IAM and STS call the operator made in this harness is allowed by config/iam-policy.json,
+   * with the tags and resources it touched. {@code sts:GetCallerIdentity} is left out: AWS answers
+   * it whatever the policies say.
+   */
+  public void assertIamPolicyAllowsEveryCall() {
+    IamPolicy policy = IamPolicy.read(IAM_POLICY);
+    List<String> denied = new ArrayList<>();
+    for (IamPolicy.Request r : iamAuthorizations.requests()) {
+      if (!r.action().equals("sts:GetCallerIdentity") && !policy.allows(r)) {
+        denied.add(r.action() + " on " + r.resource() + " with " + r.context());
+      }
+    }
+    org.assertj.core.api.Assertions.assertThat(denied)
+        .as("calls of the operator that %s does not allow", IAM_POLICY)
+        .isEmpty();
   }
 
   @Override

@@ -5,7 +5,8 @@ import org.junit.jupiter.api.BeforeAll;
 
 /**
  * Base of the integration tests: one {@link OperatorHarness} per test class, and after the class
- * the seed hygiene check (invariant I2) over everything a person could see.
+ * the seed hygiene check (invariant I2) over everything a person could see, and the check that
+ * config/iam-policy.json allows every IAM and STS call the operator made.
  */
 public abstract class WithOperator {
 
@@ -21,6 +22,7 @@ public abstract class WithOperator {
     if (h != null) {
       try {
         h.assertNoSeedLeaked();
+        h.assertIamPolicyAllowsEveryCall();
       } finally {
         h.close();
         h = null;
