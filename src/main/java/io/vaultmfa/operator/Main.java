@@ -21,6 +21,7 @@ import io.vaultmfa.operator.config.Setting;
 import io.vaultmfa.operator.iam.IamProvider;
 import io.vaultmfa.operator.metrics.BindingMetrics;
 import io.vaultmfa.operator.metrics.OutsideCalls;
+import io.vaultmfa.operator.outside.Failpoints;
 import io.vaultmfa.operator.reconciler.AwsMfaBindingReconciler;
 import io.vaultmfa.operator.reconciler.Backoff;
 import io.vaultmfa.operator.vault.TotpEngine;
@@ -68,7 +69,9 @@ public final class Main {
       operator =
           create(
               config,
-              new KubernetesClientBuilder().build(),
+              new KubernetesClientBuilder()
+                  .withHttpClientBuilderConsumer(Failpoints::watchKubernetes)
+                  .build(),
               registry,
               IamProvider.Settings.defaults(
                   config.get(Setting.AWS_REGION),

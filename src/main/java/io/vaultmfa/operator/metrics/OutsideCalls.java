@@ -2,6 +2,7 @@ package io.vaultmfa.operator.metrics;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.vaultmfa.operator.outside.Failpoints;
 import io.vaultmfa.operator.outside.OutsideCallException;
 import java.util.Locale;
 import java.util.function.Supplier;
@@ -24,7 +25,9 @@ public final class OutsideCalls {
     long start = System.nanoTime();
     String outcome = "success";
     try {
-      return call.get();
+      T result = call.get();
+      Failpoints.after(system, operation);
+      return result;
     } catch (OutsideCallException e) {
       outcome = e.outcome().name().toLowerCase(Locale.ROOT);
       throw e;
