@@ -122,6 +122,7 @@ class CrashE2E {
   private static Stream<Case> allCases() {
     return Stream.of(
         new Case("iam.CreateUser", "user created", false),
+        new Case("iam.AttachUserPolicy", "policy attached", false),
         new Case("iam.CreateVirtualMFADevice", "device created (K07)", false),
         new Case("vault.WriteKey", "Vault key written", false),
         new Case("vault.ReadCode", "Vault code checked", false),
@@ -131,6 +132,7 @@ class CrashE2E {
         new Case("iam.DeactivateMFADevice", "device deactivated", true),
         new Case("iam.DeleteVirtualMFADevice", "device deleted", true),
         new Case("vault.DeleteKey", "Vault key deleted", true),
+        new Case("iam.DetachUserPolicy", "policy detached", true),
         new Case("iam.DeleteUser", "user deleted", true),
         new Case(Failpoints.KUBERNETES_FINALIZER_REMOVED, "finalizer removed", true));
   }
@@ -141,6 +143,7 @@ class CrashE2E {
   private static IamClient iam;
   private static VaultHttp root;
   private static Map<String, String> operatorEnv;
+  private static String policyArn;
   private static ExecutorService pool;
   private static final Map<String, CompletableFuture<Recovery>> runs = new LinkedHashMap<>();
   private static final Set<String> seeds = ConcurrentHashMap.newKeySet();
@@ -156,6 +159,16 @@ class CrashE2E {
     moto = MotoServer.start();
     iam = moto.iamClient();
     root = new VaultHttp(bao.address(), bao.token());
+    // A customer managed policy every binding attaches (moto does not load AWS's own).
+    policyArn =
+        iam.createPolicy(
+                r ->
+                    r.policyName("crash-read-only")
+                        .policyDocument(
+                            "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+                                + "\"Action\":\"iam:GetUser\",\"Resource\":\"*\"}]}"))
+            .policy()
+            .arn();
 
     // Vault: a token with only the operator's policy.
     root.write(
@@ -285,7 +298,9 @@ class CrashE2E {
         "apiVersion: vaultmfa.io/v1alpha1",
         "kind: AwsMfaBinding",
         "metadata: {name: " + BINDING + ", namespace: " + c.namespace() + "}",
-        "spec: {iamUser: {name: " + c.user() + "}, vault: {keyName: " + c.user() + "}}",
+        "spec:",
+        "  iamUser: {name: " + c.user() + ", managedPolicyArns: [\"" + policyArn + "\"]}",
+        "  vault: {keyName: " + c.user() + "}",
         "");
   }
 
@@ -312,6 +327,13 @@ class CrashE2E {
         .containsEntry(Ownership.CLUSTER_TAG, CLUSTER_ID)
         .containsEntry(Ownership.UID_TAG, uid);
     assertThat(b.getStatus().getSerialNumber()).as("%s: status.serialNumber", c).isEqualTo(serial);
+
+    assertThat(
+            iam.listAttachedUserPolicies(r -> r.userName(c.user())).attachedPolicies().stream()
+                .map(p -> p.policyArn())
+                .toList())
+        .as("%s: policies attached to IAM user %s", c, c.user())
+        .containsExactly(policyArn);
 
     Map<String, String> now = seedsBySerial(c);
     seeds.addAll(now.values());
