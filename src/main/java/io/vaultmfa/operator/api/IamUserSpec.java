@@ -32,17 +32,29 @@ public class IamUserSpec {
   @JsonPropertyDescription("IAM path for a user the operator creates, e.g. / or /ci/.")
   private String path = "/";
 
-  @Size(max = 20)
+  @Size(max = Rules.POLICY_ARNS_MAX)
   @JsonPropertyDescription("Managed policy ARNs to attach; removing one from the list detaches it.")
-  private List<@Pattern(Rules.POLICY_ARN) @Size(max = 2048) String> managedPolicyArns =
+  private List<@Pattern(Rules.POLICY_ARN) @Size(max = Rules.ARN_MAX) String> managedPolicyArns =
       new ArrayList<>();
 
-  @Size(max = 40)
+  @Size(max = Rules.IAM_TAGS_MAX)
   @ValidationRule(
       value = "self.all(k, !k.startsWith('vaultmfa.io/'))",
       message = "tag keys starting with vaultmfa.io/ are reserved for the operator")
-  @JsonPropertyDescription("Tags for a user the operator creates.")
-  private Map<String, String> tags = new LinkedHashMap<>();
+  @ValidationRule(
+      value = "self.all(k, !k.lowerAscii().startsWith('aws:'))",
+      message = "tag keys starting with aws: are reserved for AWS")
+  @ValidationRule(
+      value = "self.all(k, size(k) >= 1 && size(k) <= " + Rules.IAM_TAG_KEY_MAX + ")",
+      message = "tag keys must be 1-128 characters")
+  @ValidationRule(
+      value = "self.all(k, k.matches(r'" + Rules.IAM_TAG_KEY + "'))",
+      message = "tag keys may contain only letters, digits, spaces and _.:/=+-@")
+  @JsonPropertyDescription(
+      "Tags for a user the operator creates: keys of 1-128, values of at most 256 letters,"
+          + " digits, spaces and _.:/=+-@.")
+  private Map<String, @Pattern(Rules.IAM_TAG_VALUE) @Size(max = Rules.IAM_TAG_VALUE_MAX) String>
+      tags = new LinkedHashMap<>();
 
   public String getName() {
     return name;

@@ -27,9 +27,43 @@ public final class Rules {
   /** A Vault mount path: segments of word characters and dashes, no leading or trailing slash. */
   public static final String VAULT_MOUNT = "^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$";
 
-  public static final String POLICY_ARN = "^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/[!-~]+$";
+  /**
+   * Mount paths Vault reserves for itself ({@code sys/}, {@code auth/}, {@code identity/}, {@code
+   * cubbyhole/}): no TOTP engine can be mounted there.
+   */
+  public static final String VAULT_RESERVED_MOUNT = "^(sys|auth|identity|cubbyhole)(/.*)?$";
 
-  public static final String ROLE_ARN = "^arn:aws[a-z-]*:iam::[0-9]{12}:role/[!-~]+$";
+  public static final int VAULT_MOUNT_MAX = 128;
+
+  public static final int VAULT_ISSUER_MAX = 256;
+
+  /** An IAM policy ARN in any partition ({@code aws}, {@code aws-cn}, {@code aws-us-gov}, ...). */
+  public static final String POLICY_ARN = "^arn:aws(-[a-z]+)*:iam::(aws|[0-9]{12}):policy/[!-~]+$";
+
+  public static final String ROLE_ARN = "^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[!-~]+$";
+
+  public static final int ARN_MAX = 2048;
+
+  public static final int POLICY_ARNS_MAX = 20;
+
+  /** IAM tag keys: 1-128 Unicode letters, digits, spaces and {@code _.:/=+-@}. */
+  public static final String IAM_TAG_KEY = "^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]+$";
+
+  /** IAM tag values: up to 256 Unicode letters, digits, spaces and {@code _.:/=+-@}. */
+  public static final String IAM_TAG_VALUE = "^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$";
+
+  public static final int IAM_TAG_KEY_MAX = 128;
+
+  public static final int IAM_TAG_VALUE_MAX = 256;
+
+  /**
+   * Tags the operator may add to a user it creates: IAM allows 50, the operator adds 3 of its own.
+   */
+  public static final int IAM_TAGS_MAX = 40;
+
+  public static final int K8S_NAME_MAX = 253;
+
+  public static final int ROTATION_TOKEN_MAX = 253;
 
   /** A Kubernetes object name (DNS subdomain). */
   public static final String K8S_NAME =

@@ -4,12 +4,16 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
 
 /** Where the seed goes in Vault. */
 public class VaultSpec {
 
   @Pattern(Rules.VAULT_MOUNT)
-  @Size(min = 1, max = 128)
+  @Size(min = 1, max = Rules.VAULT_MOUNT_MAX)
+  @ValidationRule(
+      value = "!self.matches(r'" + Rules.VAULT_RESERVED_MOUNT + "')",
+      message = "sys/, auth/, identity/ and cubbyhole/ are Vault's own paths, not a TOTP mount")
   @JsonPropertyDescription("TOTP secrets engine mount. Default: the operator's configured mount.")
   private String mount;
 
@@ -20,7 +24,7 @@ public class VaultSpec {
   private String keyName;
 
   @Default("Amazon Web Services")
-  @Size(min = 1, max = 256)
+  @Size(min = 1, max = Rules.VAULT_ISSUER_MAX)
   @JsonPropertyDescription("Issuer recorded with the key.")
   private String issuer = "Amazon Web Services";
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.vaultmfa.operator.testing.BadSpecs;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
@@ -45,6 +46,17 @@ class SpecValidatorTest {
 
   static List<String> problems(AwsMfaBinding b) {
     return SpecValidator.problems(b);
+  }
+
+  /** The shared corpus: each bad spec is one problem that names the field and the rule. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.vaultmfa.operator.testing.BadSpecs#inJavaModel")
+  void badSpecCorpusIsRefusedNamingTheFieldAndTheRule(BadSpecs.Bad bad) {
+    assertThat(problems(bad.binding("team-a")))
+        .singleElement()
+        .asString()
+        .startsWith(bad.field())
+        .contains(bad.operatorSays());
   }
 
   @Test
@@ -320,6 +332,12 @@ class SpecValidatorTest {
     }
 
     @Test
+    void theSyntaxCheckAllowsTheUnicodeCategoriesBothRead() {
+      assertThat(javaOnlySyntax("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$")).isEmpty();
+      assertThat(javaOnlySyntax("^\\p{Lu}$")).isNotEmpty();
+    }
+
+    @Test
     void theSyntaxCheckLeavesPlusInsideAClassAlone() {
       assertThat(javaOnlySyntax("^[A-Za-z0-9_+=,.@-]+$")).isEmpty();
     }
@@ -341,6 +359,8 @@ class SpecValidatorTest {
    * atomic groups, possessive quantifiers, {@code \p{..}} classes, back references, class
    * intersection and nested classes, and the escapes \Z \G \R \h \H \X \v \V.
    */
+  private static final Pattern SHARED_CATEGORY = Pattern.compile("\\\\p\\{[LNZ]\\}");
+
   static List<String> javaOnlySyntax(String regex) {
     List<String> found = new ArrayList<>();
     boolean inClass = false;
@@ -348,6 +368,11 @@ class SpecValidatorTest {
       char c = regex.charAt(i);
       if (c == '\\' && i + 1 < regex.length()) {
         char e = regex.charAt(i + 1);
+        if (e == 'p' && SHARED_CATEGORY.matcher(regex).region(i, regex.length()).lookingAt()) {
+          // \p{L}, \p{N}, \p{Z}: Unicode general categories, read alike by RE2 and Java.
+          i += 4;
+          continue;
+        }
         if (e == 'p' || e == 'P') {
           found.add("\\" + e + "{..} at " + i);
         } else if (!inClass && e >= '1' && e <= '9') {

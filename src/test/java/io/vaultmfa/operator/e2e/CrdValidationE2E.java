@@ -3,21 +3,26 @@ package io.vaultmfa.operator.e2e;
 import static io.vaultmfa.operator.e2e.ClusterSetup.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vaultmfa.operator.testing.BadSpecs;
+import io.vaultmfa.operator.testing.BadSpecs.Bad;
 import io.vaultmfa.operator.testing.KubeControlPlane;
 import io.vaultmfa.operator.testing.KubeControlPlane.Result;
-import java.util.stream.Stream;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The CRD on a real kube-apiserver: it is accepted and Established, its OpenAPI schema and CEL
- * rules refuse bad bindings at {@code kubectl apply} with a message naming the field, and the
- * immutable names cannot be changed. No operator runs here.
+ * rules refuse every bad binding of {@link BadSpecs} at {@code kubectl apply} with a message naming
+ * the field and the rule, and the immutable names cannot be changed. No operator runs here.
  */
 @ExtendWith(SharedControlPlane.class)
 class CrdValidationE2E {
@@ -78,66 +83,61 @@ class CrdValidationE2E {
     ok(cp.kubectl("delete", "mfab", "valid", "-n", NS), "delete (no finalizer: no operator runs)");
   }
 
-  static Stream<Arguments> badBindings() {
-    String longName = "a".repeat(65);
-    return Stream.of(
-        Arguments.of("user-space", "{iamUser: {name: \"ci deployer\"}}", "spec.iamUser.name"),
-        Arguments.of("user-65", "{iamUser: {name: " + longName + "}}", "spec.iamUser.name"),
-        Arguments.of("user-cyrillic", "{iamUser: {name: \"\u0430dmin\"}}", "spec.iamUser.name"),
-        Arguments.of("user-empty", "{iamUser: {name: \"\"}}", "spec.iamUser.name"),
-        Arguments.of("missing-user", "{vault: {keyName: aws}}", "spec.iamUser"),
-        Arguments.of(
-            "key-slash", "{iamUser: {name: ci}, vault: {keyName: team/aws}}", "spec.vault.keyName"),
-        Arguments.of(
-            "key-plus", "{iamUser: {name: ci}, vault: {keyName: svc+ops}}", "spec.vault.keyName"),
-        Arguments.of(
-            "key-empty", "{iamUser: {name: ci}, vault: {keyName: \"\"}}", "spec.vault.keyName"),
-        Arguments.of(
-            "key-129",
-            "{iamUser: {name: ci}, vault: {keyName: " + "k".repeat(129) + "}}",
-            "spec.vault.keyName"),
-        Arguments.of(
-            "mount-dotdot",
-            "{iamUser: {name: ci}, vault: {mount: \"../sys\"}}",
-            "spec.vault.mount"),
-        Arguments.of(
-            "policy-orphan",
-            "{iamUser: {name: ci}, deletionPolicy: Orphan}",
-            "spec.deletionPolicy"),
-        Arguments.of(
-            "policy-arn",
-            "{iamUser: {name: ci, managedPolicyArns: [\"AdministratorAccess\"]}}",
-            "spec.iamUser.managedPolicyArns[0]"),
-        Arguments.of(
-            "role-arn-user",
-            "{iamUser: {name: ci}, aws: {roleArn: \"arn:aws:iam::123456789012:user/ci\"}}",
-            "spec.aws.roleArn"),
-        Arguments.of(
-            "reserved-tag",
-            "{iamUser: {name: ci, tags: {\"vaultmfa.io/binding\": x}}}",
-            "spec.iamUser.tags"),
-        Arguments.of("user-path", "{iamUser: {name: ci, path: \"ci\"}}", "spec.iamUser.path"),
-        Arguments.of(
-            "secret-upper", "{iamUser: {name: ci}, secretName: \"Aws_MFA\"}", "spec.secretName"),
-        Arguments.of(
-            "rotation-interval",
-            "{iamUser: {name: ci}, rotation: {interval: \"3 months\"}}",
-            "spec.rotation.interval"));
+  /**
+   * The whole corpus of {@link BadSpecs} in one {@code kubectl apply}: kubectl goes on after a
+   * refusal and prints one line per refused object, so each case reads its own line.
+   */
+  private static Map<String, String> refusals() {
+    if (corpusRefusals == null) {
+      String manifests =
+          BadSpecs.all().map(b -> b.manifest(NS)).collect(Collectors.joining("---\n"));
+      Result r = cp.kubectlWithInput(manifests, "apply", "-f", "-");
+      assertThat(r.exitCode()).as("kubectl apply of the bad corpus must fail").isNotZero();
+      Map<String, String> m = new HashMap<>();
+      Matcher line = REFUSAL.matcher(r.output());
+      while (line.find()) {
+        m.put(line.group(1), line.group());
+      }
+      corpusRefusals = m;
+      corpusOutput = r.output();
+      writeLog("crd-validation-corpus.txt", corpusOutput);
+      corpusStored =
+          ok(cp.kubectl("get", "awsmfabindings", "-n", NS, "-o", "name"), "list bindings");
+    }
+    return corpusRefusals;
   }
 
-  @ParameterizedTest(name = "{0} is refused naming {2}")
-  @MethodSource("badBindings")
-  void badBindingIsRefusedNamingTheField(String name, String spec, String field) {
-    Result r = apply(name, spec);
+  private static final Pattern REFUSAL =
+      Pattern.compile("(?m)^.*AwsMfaBinding\\S* \"([a-z0-9-]+)\" is invalid: .*$");
+  private static Map<String, String> corpusRefusals;
+  private static String corpusOutput;
+  private static String corpusStored;
 
-    assertThat(r.exitCode()).as("kubectl apply of %s must fail, said:%n%s", name, r).isNotZero();
-    assertThat(r.output())
-        .as("the API server's refusal names the field")
-        .contains("AwsMfaBinding \"" + name + "\" is invalid")
-        .contains(field + ":");
-    Result get =
-        cp.kubectl("get", "awsmfabinding", name, "-n", NS, "--ignore-not-found", "-o", "name");
-    assertThat(ok(get, "get " + name).trim()).as("nothing stored for %s", name).isEmpty();
+  @ParameterizedTest(name = "{0} is refused naming {2}")
+  @MethodSource("io.vaultmfa.operator.testing.BadSpecs#all")
+  void badBindingIsRefusedNamingTheFieldAndTheRule(Bad bad) {
+    String refusal = refusals().get(bad.name());
+    assertThat(refusal)
+        .as("the API server refuses %s; kubectl said:%n%s", bad.name(), corpusOutput)
+        .isNotNull();
+    assertThat(refusal)
+        .as("the refusal names the field and the rule")
+        .contains(bad.field())
+        .contains(bad.apiSays());
+    assertThat(corpusStored.lines())
+        .as("nothing stored for %s", bad.name())
+        .doesNotContain("awsmfabinding.vaultmfa.io/" + bad.name());
+  }
+
+  /** What kubectl said, kept in target/it-logs for a person to read the messages. */
+  private static void writeLog(String name, String text) {
+    try {
+      java.nio.file.Path dir = java.nio.file.Path.of("target", "it-logs");
+      java.nio.file.Files.createDirectories(dir);
+      java.nio.file.Files.writeString(dir.resolve(name), text);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   @Test

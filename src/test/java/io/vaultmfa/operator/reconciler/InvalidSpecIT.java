@@ -7,12 +7,11 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.micrometer.core.instrument.Timer;
 import io.vaultmfa.operator.api.AwsMfaBinding;
-import io.vaultmfa.operator.api.MfaDeviceSpec;
 import io.vaultmfa.operator.metrics.OutsideCalls;
+import io.vaultmfa.operator.testing.BadSpecs;
+import io.vaultmfa.operator.testing.BadSpecs.Bad;
 import io.vaultmfa.operator.testing.WithOperator;
 import java.time.Duration;
-import java.util.List;
-import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,9 +19,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Specs the CRD schema would refuse, sent to an API server that does not enforce it (the mock
- * server, like a cluster whose CRD is outdated). Each becomes Ready=False with reason InvalidSpec
- * and a message that names the field, and nothing at all is asked of IAM, STS or Vault: not while
+ * Specs the CRD schema would refuse ({@link BadSpecs}, the corpus the real API server refuses in
+ * {@code CrdValidationE2E}), sent to an API server that does not enforce it (the mock server, like
+ * a cluster whose CRD is outdated). Each becomes Ready=False with reason InvalidSpec and a message
+ * that names the field and the rule, and nothing at all is asked of IAM, STS or Vault: not while
  * reconciling and not while deleting.
  */
 class InvalidSpecIT extends WithOperator {
@@ -30,59 +30,25 @@ class InvalidSpecIT extends WithOperator {
   static final String NS = "invalid";
   static long vaultCallsBefore;
 
-  /** A bad spec, the binding name it is applied under, and the field path its message names. */
-  record Bad(String name, String field, Consumer<AwsMfaBinding> spoil) {
-    @Override
-    public String toString() {
-      return name;
-    }
-  }
-
   static Stream<Bad> corpus() {
-    return Stream.of(
-        new Bad(
-            "user-space", "spec.iamUser.name", b -> b.getSpec().getIamUser().setName("svc user")),
-        new Bad(
-            "user-65", "spec.iamUser.name", b -> b.getSpec().getIamUser().setName("u".repeat(65))),
-        new Bad(
-            "key-slash", "spec.vault.keyName", b -> b.getSpec().getVault().setKeyName("team/svc")),
-        new Bad(
-            "key-plus", "spec.vault.keyName", b -> b.getSpec().getVault().setKeyName("svc+ops")),
-        new Bad(
-            "key-dash-end", "spec.vault.keyName", b -> b.getSpec().getVault().setKeyName("svc-")),
-        new Bad(
-            "device-path",
-            "spec.mfaDevice.path",
-            b -> {
-              MfaDeviceSpec d = new MfaDeviceSpec();
-              d.setPath("/k8s");
-              b.getSpec().setMfaDevice(d);
-            }),
-        new Bad(
-            "policy-arn",
-            "spec.iamUser.managedPolicyArns[0]",
-            b -> b.getSpec().getIamUser().setManagedPolicyArns(List.of("AdministratorAccess"))),
-        new Bad("secret-upper", "spec.secretName", b -> b.getSpec().setSecretName("Svc-Mfa")));
+    return BadSpecs.inJavaModel();
   }
 
   @BeforeAll
   static void prepare() {
     h.iamBoundary.clearCalls();
     vaultCallsBefore = vaultCalls();
-    corpus()
-        .forEach(
-            bad -> {
-              AwsMfaBinding b = binding(NS, bad.name(), "invalid-" + bad.name());
-              bad.spoil().accept(b);
-              h.apply(b);
-            });
+    corpus().forEach(bad -> h.apply(bad.binding(NS)));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("corpus")
-  void badSpecIsInvalidSpecNamingTheField(Bad bad) {
+  void badSpecIsInvalidSpecNamingTheFieldAndTheRule(Bad bad) {
     Condition ready = h.awaitCondition(NS, bad.name(), "Ready", "False", "InvalidSpec");
-    assertThat(ready.getMessage()).as("Ready message").contains(bad.field());
+    assertThat(ready.getMessage())
+        .as("Ready message")
+        .contains(bad.field())
+        .contains(bad.operatorSays());
   }
 
   @Test
