@@ -7,10 +7,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.vaultmfa.operator.api.AwsMfaBinding;
 import io.vaultmfa.operator.iam.Ownership;
 import io.vaultmfa.operator.outside.Failpoints;
+import io.vaultmfa.operator.testing.ClusterRecorder;
 import io.vaultmfa.operator.testing.KubeControlPlane;
 import io.vaultmfa.operator.testing.MotoServer;
 import io.vaultmfa.operator.testing.OpenBaoServer;
@@ -138,6 +138,7 @@ class CrashE2E {
   }
 
   private static KubeControlPlane cp;
+  private static ClusterRecorder seen;
   private static OpenBaoServer bao;
   private static MotoServer moto;
   private static IamClient iam;
@@ -155,6 +156,7 @@ class CrashE2E {
   @BeforeAll
   static void startEverythingAndRunTheCases() throws IOException {
     cp = SharedControlPlane.get();
+    seen = ClusterRecorder.start(cp.client());
     bao = OpenBaoServer.start();
     moto = MotoServer.start();
     iam = moto.iamClient();
@@ -220,6 +222,9 @@ class CrashE2E {
         pool.shutdownNow();
       }
       processes.forEach(OperatorProcess::close);
+      if (seen != null) {
+        seen.close();
+      }
       if (iam != null) {
         iam.close();
       }
@@ -488,12 +493,14 @@ class CrashE2E {
 
   /** No seed in any operator process's output, Event, binding, Secret, or the metrics' names. */
   private static void assertNoSeedLeaked() {
-    KubernetesClient admin = cp.client();
+    assertThat(seeds).as("seeds read from moto").isNotEmpty();
     for (OperatorProcess p : processes) {
       SeedHygiene.assertNoSeed("the output of " + p.log(), p.output(), seeds);
     }
-    SeedHygiene.assertNoSeedInCluster(admin, seeds);
+    SeedHygiene.assertNoSeedInCluster(cp.client(), seeds);
+    seen.assertNoSeed(seeds);
     SeedHygiene.assertNoSeed("metrics", String.join("\n", metricsTexts), seeds);
+    SeedHygiene.assertNoSeedInControlPlaneLogs(cp, seeds);
   }
 
   private static void printTable() {

@@ -23,6 +23,7 @@ import io.vaultmfa.operator.api.AwsMfaBinding;
 import io.vaultmfa.operator.config.OperatorConfig;
 import io.vaultmfa.operator.config.Setting;
 import io.vaultmfa.operator.iam.IamProvider;
+import io.vaultmfa.operator.testing.ClusterRecorder;
 import io.vaultmfa.operator.testing.KubeControlPlane;
 import io.vaultmfa.operator.testing.KubeControlPlane.Result;
 import io.vaultmfa.operator.testing.LogCapture;
@@ -77,6 +78,7 @@ class OperatorE2E {
   private static IamClient iam;
   private static VaultHttp root;
   private static LogCapture logs;
+  private static ClusterRecorder seen;
   private static final SeedCapture iamBoundary = new SeedCapture();
   private static KubernetesClient operatorClient;
   private static Operator operator;
@@ -86,6 +88,7 @@ class OperatorE2E {
   static void startEverything() throws IOException {
     logs = LogCapture.install();
     cp = SharedControlPlane.get();
+    seen = ClusterRecorder.start(cp.client());
     bao = OpenBaoServer.start();
     moto = MotoServer.start();
     root = new VaultHttp(bao.address(), bao.token());
@@ -183,6 +186,9 @@ class OperatorE2E {
       if (logs != null) {
         logs.uninstall();
       }
+      if (seen != null) {
+        seen.close();
+      }
       if (iam != null) {
         iam.close();
       }
@@ -197,15 +203,11 @@ class OperatorE2E {
 
   private static void assertNoSeedLeaked() {
     List<String> seeds = iamBoundary.allSeeds();
-    KubernetesClient admin = cp.client();
+    assertThat(seeds).as("seeds captured at the IAM boundary").isNotEmpty();
     SeedHygiene.assertNoSeed("the operator's logs", logs.all(), seeds);
-    SeedHygiene.assertNoSeedInCluster(admin, seeds);
-    for (String log : List.of("kube-apiserver.log", "kube-controller-manager.log", "etcd.log")) {
-      Path file = cp.dir().resolve(log);
-      if (Files.exists(file)) {
-        SeedHygiene.assertNoSeed(log, ClusterSetup.read(file), seeds);
-      }
-    }
+    SeedHygiene.assertNoSeedInCluster(cp.client(), seeds);
+    seen.assertNoSeed(seeds);
+    SeedHygiene.assertNoSeedInControlPlaneLogs(cp, seeds);
   }
 
   private static AwsMfaBinding binding() {

@@ -77,6 +77,10 @@ public final class OperatorHarness implements AutoCloseable {
   public final OutsideCalls calls = new OutsideCalls(meters);
   public final LogCapture logs = LogCapture.install();
   public final IamClient iam;
+
+  /** Every version of bindings, Secrets and Events, for the seed check. */
+  public final ClusterRecorder seen;
+
   private final HttpClient http = HttpClient.newHttpClient();
   private final List<String> testSeeds = new java.util.concurrent.CopyOnWriteArrayList<>();
   private VaultMfaOperator operator;
@@ -90,6 +94,7 @@ public final class OperatorHarness implements AutoCloseable {
             new Context(), new MockWebServer(), new HashMap<>(), statusConflicts, false);
     api.init();
     this.client = api.createClient();
+    this.seen = ClusterRecorder.start(client);
     this.iam = moto.iamClient();
     this.iamAuthorizations =
         new IamAuthorizations(
@@ -327,13 +332,15 @@ public final class OperatorHarness implements AutoCloseable {
 
   /**
    * Everything a person or a log pipeline could see: the operator's logs, Events, every binding's
-   * status and every Secret. Fails if any seed IAM issued appears there.
+   * status and every Secret, now and in every version the test run saw. Fails if any seed IAM
+   * issued (or a test made) appears there.
    */
   public void assertNoSeedLeaked() {
     List<String> seeds = new ArrayList<>(iamBoundary.allSeeds());
     seeds.addAll(testSeeds);
     SeedHygiene.assertNoSeed("the operator's logs", logs.all(), seeds);
     SeedHygiene.assertNoSeedInCluster(client, seeds);
+    seen.assertNoSeed(seeds);
     SeedHygiene.assertNoSeed("metrics", meters.scrape(), seeds);
   }
 
@@ -367,6 +374,7 @@ public final class OperatorHarness implements AutoCloseable {
       stopOperator();
     } finally {
       logs.uninstall();
+      seen.close();
       client.close();
       api.destroy();
       iam.close();
