@@ -99,8 +99,11 @@ class CrashE2E {
     }
   }
 
-  /** What a restart took to converge, from the restarted operator's own /metrics. */
-  record Recovery(Case c, int killExit, Map<String, Long> calls) {
+  /**
+   * What a restart took to converge, from the restarted operator's own /metrics: its calls to the
+   * outside by operation, and how many reconciliations it ran until it was idle.
+   */
+  record Recovery(Case c, Map<String, Long> calls, long reconciliations) {
     long total() {
       return calls.values().stream().mapToLong(Long::longValue).sum();
     }
@@ -222,6 +225,11 @@ class CrashE2E {
         pool.shutdownNow();
       }
       processes.forEach(OperatorProcess::close);
+      if (cp != null) {
+        List<String> delete = new ArrayList<>(List.of("delete", "namespace", "--wait=false"));
+        cases().forEach(c -> delete.add(c.namespace()));
+        cp.kubectl(delete.toArray(String[]::new));
+      }
       if (seen != null) {
         seen.close();
       }
@@ -283,7 +291,17 @@ class CrashE2E {
     metricsTexts.add(metrics);
     writeBeside(second.log(), ".metrics", metrics);
     second.kill();
-    return new Recovery(c, exit, OperatorProcess.outsideCalls(metrics));
+    Map<String, Long> calls = OperatorProcess.outsideCalls(metrics);
+    if (!c.point().equals(Failpoints.KUBERNETES_FINALIZER_REMOVED)) {
+      // At least the user is read again; none means the metric was not found.
+      assertThat(calls)
+          .as("%s: outside calls in the restarted operator's /metrics", c)
+          .isNotEmpty();
+    }
+    return new Recovery(
+        c,
+        calls,
+        (long) OperatorProcess.sum(metrics, "operator_sdk_reconciliations_started_total"));
   }
 
   private static OperatorProcess operator(Case c, String name, String failpoint) {
@@ -507,8 +525,12 @@ class CrashE2E {
     StringBuilder t = new StringBuilder("\nCrash points and what the restart took (CrashE2E)\n");
     t.append(
         String.format(
-            "%-48s %6s %6s  %s%n",
-            "killed right after", "calls", "writes", "calls of the restarted operator"));
+            "%-56s %5s %6s %10s  %s%n",
+            "killed right after",
+            "calls",
+            "writes",
+            "reconciles",
+            "calls of the restarted operator until idle"));
     for (CompletableFuture<Recovery> f : runs.values()) {
       if (f.isCompletedExceptionally() || !f.isDone()) {
         continue;
@@ -519,7 +541,10 @@ class CrashE2E {
           .forEach(
               (op, n) ->
                   ops.append(ops.length() == 0 ? "" : ", ").append(op).append(' ').append(n));
-      t.append(String.format("%-48s %6d %6d  %s%n", r.c().toString(), r.total(), r.writes(), ops));
+      // A deleted binding's per-resource meters are gone with it.
+      String reconciles = r.c().deleting() ? "-" : String.valueOf(r.reconciliations());
+      t.append(
+          String.format("%-56s %5d %6d %10s  %s%n", r.c(), r.total(), r.writes(), reconciles, ops));
     }
     System.out.println(t);
   }
