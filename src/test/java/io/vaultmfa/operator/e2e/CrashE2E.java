@@ -541,10 +541,9 @@ class CrashE2E {
           .forEach(
               (op, n) ->
                   ops.append(ops.length() == 0 ? "" : ", ").append(op).append(' ').append(n));
-      // A deleted binding's per-resource meters are gone with it.
-      String reconciles = r.c().deleting() ? "-" : String.valueOf(r.reconciliations());
       t.append(
-          String.format("%-56s %5d %6d %10s  %s%n", r.c(), r.total(), r.writes(), reconciles, ops));
+          String.format(
+              "%-56s %5d %6d %10d  %s%n", r.c(), r.total(), r.writes(), r.reconciliations(), ops));
     }
     System.out.println(t);
   }
