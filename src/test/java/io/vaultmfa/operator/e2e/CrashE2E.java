@@ -71,6 +71,7 @@ class CrashE2E {
   private static final String CLUSTER_ID = "crash";
   private static final String BINDING = "b";
   private static final Duration CONVERGE = Duration.ofSeconds(120);
+  private static final String CLEANUP = "120s";
 
   /** Crash points after which the device exists but is not enabled yet. */
   private static final Set<String> BEFORE_ENABLE =
@@ -290,6 +291,14 @@ class CrashE2E {
     }
     metricsTexts.add(metrics);
     writeBeside(second.log(), ".metrics", metrics);
+    if (!c.deleting()) {
+      // Leave nothing behind for the other classes on this control plane, whose operators watch
+      // every namespace: the restarted operator removes what it enrolled.
+      ok(
+          cp.kubectl(
+              "delete", "awsmfabinding", BINDING, "-n", c.namespace(), "--timeout=" + CLEANUP),
+          "kubectl delete of " + c + " after the checks");
+    }
     second.kill();
     Map<String, Long> calls = OperatorProcess.outsideCalls(metrics);
     if (!c.point().equals(Failpoints.KUBERNETES_FINALIZER_REMOVED)) {
