@@ -26,7 +26,6 @@ import io.vaultmfa.operator.reconciler.AwsMfaBindingReconciler;
 import io.vaultmfa.operator.reconciler.Backoff;
 import io.vaultmfa.operator.vault.TotpEngine;
 import io.vaultmfa.operator.vault.VaultClients;
-import java.nio.file.Path;
 import java.util.Collections;
 import java.util.Optional;
 import java.util.Set;
@@ -52,8 +51,7 @@ public final class Main {
   public static void main(String[] args) throws Exception {
     OperatorConfig config;
     try {
-      String file = System.getenv().getOrDefault("VAULTMFA_CONFIG", "config/operator.yaml");
-      config = OperatorConfig.load(Path.of(file), System.getenv());
+      config = OperatorConfig.load(System.getenv());
     } catch (ConfigException e) {
       System.err.println("vault-mfa-operator: " + e.getMessage());
       System.exit(2);

@@ -32,6 +32,26 @@ public final class OperatorConfig {
     validate();
   }
 
+  /** The environment variable naming the configuration file. */
+  public static final String CONFIG_FILE_ENV = "VAULTMFA_CONFIG";
+
+  static final String DEFAULT_CONFIG_FILE = "config/operator.yaml";
+
+  /**
+   * Loads from the file named by {@value #CONFIG_FILE_ENV} (default {@value #DEFAULT_CONFIG_FILE},
+   * which may be absent) and the environment.
+   */
+  public static OperatorConfig load(Map<String, String> env) {
+    String named = env.get(CONFIG_FILE_ENV);
+    if (named != null && !named.isEmpty() && !Files.exists(Path.of(named))) {
+      // A wrong path (a ConfigMap mounted elsewhere) would otherwise start on defaults.
+      throw new ConfigException(
+          "configuration file " + named + " (environment " + CONFIG_FILE_ENV + ") does not exist");
+    }
+    String file = named == null || named.isEmpty() ? DEFAULT_CONFIG_FILE : named;
+    return load(Path.of(file), env);
+  }
+
   /** Loads from the file (may be null or missing) and the environment. */
   public static OperatorConfig load(Path file, Map<String, String> env) {
     Map<Setting, String> v = new EnumMap<>(Setting.class);
@@ -42,6 +62,11 @@ public final class OperatorConfig {
     }
     if (file != null && Files.exists(file)) {
       JsonNode root = readYaml(file);
+      if (!root.isObject()) {
+        throw new ConfigException(
+            "configuration file " + file + " must be a mapping of keys such as clusterId");
+      }
+      refuseUnknownKeys(file, root, "");
       for (Setting s : Setting.values()) {
         JsonNode n = root;
         for (String part : s.key().split("\\.")) {
@@ -62,6 +87,38 @@ public final class OperatorConfig {
       }
     }
     return new OperatorConfig(v);
+  }
+
+  /**
+   * A misspelt key would otherwise leave its default in force without a word (a shard without its
+   * labelSelector handles every binding), so every key of the file must be a setting or a mapping
+   * on the way to one.
+   */
+  private static void refuseUnknownKeys(Path file, JsonNode node, String prefix) {
+    for (var it = node.fields(); it.hasNext(); ) {
+      var field = it.next();
+      String key = prefix + field.getKey();
+      // "vault.address: x" is one key with a dot in YAML, not vault: {address: x}.
+      boolean dotted = field.getKey().contains(".");
+      boolean setting =
+          !dotted && Arrays.stream(Setting.values()).anyMatch(s -> s.key().equals(key));
+      boolean parent =
+          !dotted && Arrays.stream(Setting.values()).anyMatch(s -> s.key().startsWith(key + "."));
+      if (setting) {
+        continue;
+      }
+      if (parent && field.getValue().isObject()) {
+        refuseUnknownKeys(file, field.getValue(), key + ".");
+      } else if (!parent) {
+        throw new ConfigException(
+            "unknown setting "
+                + key
+                + " in "
+                + file
+                + " (keys are nested: vault.address is vault: {address: ...}; README.md,"
+                + " \"Configuration reference\", lists every key)");
+      }
+    }
   }
 
   public static OperatorConfig of(Map<Setting, String> values) {

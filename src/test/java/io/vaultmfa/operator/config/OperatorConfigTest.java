@@ -175,6 +175,51 @@ class OperatorConfigTest {
       assertThat(c.concurrency()).isEqualTo(4);
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(
+        delimiter = '|',
+        value = { // ~ stands for a line break
+          // A typo would otherwise leave the default in force without a word: here a 1s resync,
+          // leader election and a shard's selector (two shards then reconcile the same bindings).
+          "resyncIntreval: 1s|resyncIntreval",
+          "leaderelection:~  enabled: true|leaderelection",
+          "labelselector: shard=a|labelselector",
+          "vault:~  adress: http://127.0.0.1:8200|vault.adress",
+          "vault.address: http://127.0.0.1:8200|vault.address"
+        })
+    void anUnknownKeyIsRefusedWithItsName(String text, String key) throws IOException {
+      Path f = yaml(text.replace("~", "\n") + "\n");
+      assertThatThrownBy(() -> OperatorConfig.load(f, env()))
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining("unknown setting " + key)
+          .hasMessageContaining(f.toString());
+    }
+
+    @Test
+    void aFileThatIsNotAMappingIsRefused() throws IOException {
+      Path f = yaml("- clusterId: from-file\n");
+      assertThatThrownBy(() -> OperatorConfig.load(f, env()))
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining(f.toString())
+          .hasMessageContaining("mapping");
+    }
+
+    @Test
+    void aFileNamedInVaultmfaConfigMustExist() {
+      Path absent = dir.resolve("absent.yaml");
+      assertThatThrownBy(() -> OperatorConfig.load(env("VAULTMFA_CONFIG", absent.toString())))
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining("VAULTMFA_CONFIG")
+          .hasMessageContaining(absent.toString());
+    }
+
+    @Test
+    void withoutVaultmfaConfigTheDefaultFileMayBeAbsent() {
+      // The default, config/operator.yaml relative to the working directory, exists in a checkout;
+      // the environment alone is enough wherever it does not.
+      assertThat(OperatorConfig.load(env()).clusterId()).isEqualTo("prod-eu-1");
+    }
+
     @Test
     void aMappingWhereAValueBelongsNamesTheKey() throws IOException {
       Path f = yaml("vault:\n  address:\n    host: vault\n");

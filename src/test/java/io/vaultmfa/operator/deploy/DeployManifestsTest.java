@@ -10,15 +10,20 @@ import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.vaultmfa.operator.config.OperatorConfig;
+import io.vaultmfa.operator.config.Setting;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** What {@code kubectl kustomize deploy/} renders: least privilege and a hardened pod. */
 class DeployManifestsTest {
@@ -134,6 +139,21 @@ class DeployManifestsTest {
     assertThat(pdb.getSpec().getMinAvailable().getIntVal()).isEqualTo(1);
     assertThat(pdb.getSpec().getSelector().getMatchLabels())
         .isEqualTo(d.getSpec().getSelector().getMatchLabels());
+  }
+
+  @Test
+  void theConfigMapsSettingsAreKeysTheOperatorKnows(@TempDir Path dir) throws Exception {
+    var cm = only(io.fabric8.kubernetes.api.model.ConfigMap.class);
+    Path file = dir.resolve("operator.yaml");
+    Files.writeString(file, cm.getData().get("operator.yaml"));
+    // The two required settings are left empty in the base, for the user to fill in.
+    OperatorConfig c =
+        OperatorConfig.load(
+            Map.of(
+                "VAULTMFA_CONFIG", file.toString(),
+                "VAULTMFA_CLUSTER_ID", "prod-eu-1",
+                "VAULT_ADDR", "https://vault.example.com:8200"));
+    assertThat(c.get(Setting.VAULT_AUTH)).isEqualTo("kubernetes");
   }
 
   private static <T extends HasMetadata> T only(Class<T> type) {
