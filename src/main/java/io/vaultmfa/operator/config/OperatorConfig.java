@@ -254,6 +254,21 @@ public final class OperatorConfig {
    * stops the operator at start with the setting's name instead of failing every list call.
    */
   private static void checkLabelSelector(String selector) {
+    // Requirements are split at commas outside parentheses, so unbalanced ones would hide the
+    // rest of the selector from the check (and the API server refuses it at the first list).
+    int open = 0;
+    for (char c : selector.toCharArray()) {
+      open += c == '(' ? 1 : c == ')' ? -1 : 0;
+      if (open < 0 || open > 1) {
+        break;
+      }
+    }
+    if (open != 0) {
+      throw bad(
+          Setting.LABEL_SELECTOR,
+          selector,
+          "is not a label selector: its parentheses do not pair up, as in key in (v1,v2)");
+    }
     int depth = 0;
     int from = 0;
     for (int i = 0; i <= selector.length(); i++) {

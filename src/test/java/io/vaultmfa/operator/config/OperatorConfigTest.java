@@ -479,7 +479,19 @@ class OperatorConfigTest {
     }
 
     @ParameterizedTest(name = "labelSelector [{0}]")
-    @ValueSource(strings = {"shard=a b", "shard in a,b", "=a", "shard=a,,", "sh ard=a", "a=(b)"})
+    @ValueSource(
+        strings = {
+          "shard=a b",
+          "shard in a,b",
+          "=a",
+          "shard=a,,",
+          "sh ard=a",
+          "a=(b)",
+          "shard in (a",
+          "shard in (a,b",
+          "shard in a)",
+          "shard=a)"
+        })
     void labelSelectorTyposAreRefused(String v) {
       Throwable t =
           catchThrowableOfType(
