@@ -142,6 +142,19 @@ class DeployManifestsTest {
   }
 
   @Test
+  void anOutOfMemoryErrorEndsTheProcessSoThatKubernetesRestartsIt() throws Exception {
+    // JAVA_TOOL_OPTIONS of the Deployment replaces the image's, which sets the same flag: without
+    // it a JVM out of memory keeps answering /healthz while its reconciler threads are dead.
+    var env = only(Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0);
+    String dockerfile =
+        Files.readString(Path.of(System.getProperty("basedir", ".")).resolve("Dockerfile"));
+    assertThat(dockerfile).contains("-XX:+ExitOnOutOfMemoryError");
+    assertThat(env.getEnv())
+        .filteredOn(e -> e.getName().equals("JAVA_TOOL_OPTIONS"))
+        .allSatisfy(e -> assertThat(e.getValue()).contains("-XX:+ExitOnOutOfMemoryError"));
+  }
+
+  @Test
   void theConfigMapsSettingsAreKeysTheOperatorKnows(@TempDir Path dir) throws Exception {
     var cm = only(io.fabric8.kubernetes.api.model.ConfigMap.class);
     Path file = dir.resolve("operator.yaml");
