@@ -161,8 +161,24 @@ public class TotpEngine {
    * outcome. Login failures (refused role, expired token) are DENIED, an unreachable Vault is
    * RETRYABLE.
    */
-  private static OutsideCallException translate(
+  static OutsideCallException translate(
       String what, Function<String, String> scrub, RuntimeException e) {
+    if (e instanceof VaultLoginException) {
+      // Vault answers a login with an unknown role (or a JWT it cannot use) with 400, which
+      // for a key request would mean a bad request: for a login it is a refusal.
+      for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+        if (t instanceof HttpStatusCodeException h
+            && h.getStatusCode().is4xxClientError()
+            && h.getStatusCode().value() != 429) {
+          return new OutsideCallException(
+              SYSTEM,
+              what,
+              Outcome.DENIED,
+              "LoginFailed",
+              scrub.apply(h.getStatusCode().value() + ": " + errors(h.getResponseBodyAsString())));
+        }
+      }
+    }
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof HttpStatusCodeException h) {
         return classify(what, h.getStatusCode(), scrub.apply(errors(h.getResponseBodyAsString())));

@@ -7,7 +7,9 @@ import io.vaultmfa.operator.outside.OutsideCallException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
+import org.springframework.vault.authentication.VaultLoginException;
 
 /** How Vault's HTTP answers become outcomes (see {@link TotpEngine#classify}). */
 class TotpEngineClassifyTest {
@@ -40,6 +42,47 @@ class TotpEngineClassifyTest {
       })
   void outcome(int status, String errors, Outcome expected) {
     assertThat(classify(status, errors == null ? "" : errors).outcome()).isEqualTo(expected);
+  }
+
+  /** Kubernetes auth login as Vault answers it, wrapped by spring-vault with the HTTP cause. */
+  static OutsideCallException login(HttpStatus status, String body) {
+    org.springframework.web.client.HttpStatusCodeException http =
+        org.springframework.web.client.HttpClientErrorException.create(
+            status,
+            status.getReasonPhrase(),
+            org.springframework.http.HttpHeaders.EMPTY,
+            body.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            java.nio.charset.StandardCharsets.UTF_8);
+    if (status.is5xxServerError()) {
+      http =
+          org.springframework.web.client.HttpServerErrorException.create(
+              status,
+              status.getReasonPhrase(),
+              org.springframework.http.HttpHeaders.EMPTY,
+              body.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+              java.nio.charset.StandardCharsets.UTF_8);
+    }
+    return TotpEngine.translate(WHAT, s -> s, VaultLoginException.create("Kubernetes", http));
+  }
+
+  @Test
+  void aLoginWithARoleVaultDoesNotKnowIsDeniedNotARejectedRequest() {
+    // OpenBao 2 answers 400 {"errors":["invalid role name \"nope\""]} to a login with an unknown
+    // role: the operator's Vault role is misconfigured (VaultDenied, retried, alerted on), not a
+    // bad key request (VaultRejected, terminal, "enable the TOTP engine").
+    assertThat(
+            login(HttpStatus.BAD_REQUEST, "{\"errors\":[\"invalid role name \\\"nope\\\"\"]}")
+                .outcome())
+        .isEqualTo(Outcome.DENIED);
+    assertThat(login(HttpStatus.FORBIDDEN, "{\"errors\":[\"permission denied\"]}").outcome())
+        .isEqualTo(Outcome.DENIED);
+  }
+
+  @Test
+  void aLoginWhileVaultIsSealedIsRetried() {
+    assertThat(
+            login(HttpStatus.SERVICE_UNAVAILABLE, "{\"errors\":[\"Vault is sealed\"]}").outcome())
+        .isEqualTo(Outcome.RETRYABLE);
   }
 
   @Test
