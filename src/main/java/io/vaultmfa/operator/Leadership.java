@@ -55,8 +55,9 @@ public final class Leadership {
 
   /**
    * Reads the settings. The Lease's namespace is the setting, else POD_NAMESPACE, else the
-   * namespace of the client's kubeconfig context; the identity is the setting, else HOSTNAME, else
-   * a random id.
+   * namespace of the client's kubeconfig context. The identity is the setting, else HOSTNAME, else
+   * "vault-mfa-operator", always followed by "_" and a random suffix per process: every replica
+   * reads the same ConfigMap, and two replicas holding one name would both think they lead.
    */
   static Leadership of(
       OperatorConfig config,
@@ -84,7 +85,9 @@ public final class Leadership {
             enabled,
             config.get(Setting.LEASE_NAME),
             namespace,
-            config.leaderIdentity(env).orElseGet(() -> UUID.randomUUID().toString()),
+            config.leaderIdentity(env).orElse("vault-mfa-operator")
+                + "_"
+                + UUID.randomUUID().toString().substring(0, 8),
             config.leaseDuration(),
             onLostLease);
     return l;

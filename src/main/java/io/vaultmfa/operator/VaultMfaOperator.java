@@ -38,6 +38,11 @@ public final class VaultMfaOperator extends Operator {
     return leadership.isLeader();
   }
 
+  /** This replica's name in the Lease: the configured identity and a per-process suffix. */
+  public String leaderIdentity() {
+    return leadership.identity();
+  }
+
   String leadershipDescription() {
     return leadership.describe();
   }

@@ -125,7 +125,7 @@ public enum Setting {
       "leaderElection.identity",
       "VAULTMFA_LEADER_IDENTITY",
       "",
-      "This replica's name in the Lease; empty: HOSTNAME (the pod name), else a random id."),
+      "This replica's name in the Lease, before a random per-process suffix; empty: HOSTNAME."),
   LOG_FORMAT(
       "logging.format",
       "VAULTMFA_LOG_FORMAT",

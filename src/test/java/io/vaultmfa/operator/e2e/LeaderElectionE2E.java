@@ -110,8 +110,9 @@ class LeaderElectionE2E {
     ok(cp.kubectl("create", "namespace", NS), "kubectl create namespace " + NS);
     String jwt = ClusterSetup.token(cp, OPERATOR_NAMESPACE, OPERATOR_SA);
     Path kubeconfig = cp.kubeconfigForToken("vault-mfa-operator-ha", jwt);
-    a = replica("replica-a", kubeconfig);
-    b = replica("replica-b", kubeconfig);
+    // One identity for both, as when it is set in the ConfigMap every replica reads.
+    a = replica("replica", kubeconfig);
+    b = replica("replica", kubeconfig);
   }
 
   static Replica replica(String identity, Path kubeconfig) throws IOException {
@@ -138,7 +139,11 @@ class LeaderElectionE2E {
             registry,
             moto.operatorSettings(List.of(iamBoundary)),
             lostLeases::incrementAndGet);
-    return new Replica(identity, client, registry, operator, operator.serve(0, registry));
+    assertThat(operator.leaderIdentity())
+        .as("a per-process suffix, so that replicas sharing a ConfigMap never share a name")
+        .startsWith(identity + "_");
+    return new Replica(
+        operator.leaderIdentity(), client, registry, operator, operator.serve(0, registry));
   }
 
   static String holder() {
@@ -165,8 +170,8 @@ class LeaderElectionE2E {
   void oneReplicaHoldsTheLeaseAndTheOtherStandsBy() {
     await().atMost(Duration.ofSeconds(30)).until(() -> holder() != null);
     String holder = holder();
-    assertThat(holder).isIn("replica-a", "replica-b");
-    leader = holder.equals("replica-a") ? a : b;
+    assertThat(holder).isIn(a.identity(), b.identity());
+    leader = holder.equals(a.identity()) ? a : b;
     standby = leader == a ? b : a;
     await()
         .atMost(Duration.ofSeconds(10))
