@@ -61,15 +61,18 @@ public final class Main {
       Logging.useJson();
     }
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    configure(registry); // meter filters first, so that they apply to every meter
     bindJvmMetrics(registry);
     VaultMfaOperator operator;
+    KubernetesClient client =
+        new KubernetesClientBuilder()
+            .withHttpClientBuilderConsumer(Failpoints::watchKubernetes)
+            .build();
     try {
       operator =
           create(
               config,
-              new KubernetesClientBuilder()
-                  .withHttpClientBuilderConsumer(Failpoints::watchKubernetes)
-                  .build(),
+              client,
               registry,
               IamProvider.Settings.defaults(
                   config.get(Setting.AWS_REGION),
@@ -86,13 +89,35 @@ public final class Main {
     Runtime.getRuntime().addShutdownHook(new Thread(operator::stop, "shutdown"));
     if (config.metricsPort() > 0) {
       // Before start: /healthz answers while informers fill their caches, /readyz says starting.
-      LOG.info(
-          "metrics and health on port {}", operator.serve(config.metricsPort(), registry).port());
+      try {
+        LOG.info(
+            "metrics and health on port {}", operator.serve(config.metricsPort(), registry).port());
+      } catch (java.net.BindException e) {
+        System.err.println(
+            "vault-mfa-operator: cannot listen on port "
+                + config.metricsPort()
+                + " ("
+                + Setting.METRICS_PORT.key()
+                + ", environment "
+                + Setting.METRICS_PORT.env()
+                + "): "
+                + e.getMessage());
+        System.exit(2);
+      }
     }
     try {
       begin(operator, config);
     } catch (RuntimeException e) {
-      LOG.error("cannot start: {}", e.getMessage(), e);
+      Throwable root = e;
+      while (root.getCause() != null && root.getCause() != root) {
+        root = root.getCause();
+      }
+      LOG.error(
+          "cannot start against the Kubernetes API server {}: {} (cause: {})",
+          client.getConfiguration().getMasterUrl(),
+          e.getMessage(),
+          root.toString(),
+          e);
       System.exit(1);
     }
   }
