@@ -19,6 +19,9 @@ public class AwsMfaBindingStatus {
   private String enabledAt;
   private String rotatedAt;
 
+  /** The spec.rotation.token the enabled device was made for (changing the spec's rotates). */
+  private String rotationToken;
+
   /** Policies the operator attached, so that it detaches only those. */
   private List<String> attachedPolicyArns;
 
@@ -90,6 +93,14 @@ public class AwsMfaBindingStatus {
 
   public void setRotatedAt(String rotatedAt) {
     this.rotatedAt = rotatedAt;
+  }
+
+  public String getRotationToken() {
+    return rotationToken;
+  }
+
+  public void setRotationToken(String rotationToken) {
+    this.rotationToken = rotationToken;
   }
 
   public List<String> getAttachedPolicyArns() {

@@ -115,17 +115,26 @@ public class Iam {
 
   /** The MFA devices enabled on the user; empty when the user does not exist. */
   public List<MfaDevice> enabledDevices(String user) {
+    return devicesOf(user).orElse(List.of());
+  }
+
+  /**
+   * The MFA devices enabled on the user, or empty when the user does not exist: IAM answers
+   * NoSuchEntity for a missing user, so one call proves both.
+   */
+  public Optional<List<MfaDevice>> devicesOf(String user) {
     try {
-      return call(
-          "ListMFADevices",
-          "list MFA devices of IAM user " + user,
-          () ->
-              iam.listMFADevicesPaginator(r -> r.userName(user)).mfaDevices().stream()
-                  .map(d -> new MfaDevice(d.serialNumber(), d.enableDate()))
-                  .toList());
+      return Optional.of(
+          call(
+              "ListMFADevices",
+              "list MFA devices of IAM user " + user,
+              () ->
+                  iam.listMFADevicesPaginator(r -> r.userName(user)).mfaDevices().stream()
+                      .map(d -> new MfaDevice(d.serialNumber(), d.enableDate()))
+                      .toList()));
     } catch (OutsideCallException e) {
       if (e.is(Outcome.NOT_FOUND)) {
-        return List.of();
+        return Optional.empty();
       }
       throw e;
     }
@@ -153,6 +162,11 @@ public class Iam {
    */
   public List<String> unassignedDevices(String path, String name) {
     String suffix = ":mfa" + path + name;
+    return unassignedDevices(serial -> serial.endsWith(suffix));
+  }
+
+  /** Virtual devices not assigned to any user whose serial number passes the filter. */
+  public List<String> unassignedDevices(java.util.function.Predicate<String> serialFilter) {
     return call(
         "ListVirtualMFADevices",
         "list unassigned virtual MFA devices",
@@ -162,7 +176,7 @@ public class Iam {
               iam.listVirtualMFADevicesPaginator(
                       r -> r.assignmentStatus(AssignmentStatusType.UNASSIGNED))
                   .virtualMFADevices()) {
-            if (d.serialNumber().endsWith(suffix)) {
+            if (serialFilter.test(d.serialNumber())) {
               found.add(d.serialNumber());
             }
           }

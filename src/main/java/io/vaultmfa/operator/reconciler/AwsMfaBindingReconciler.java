@@ -20,12 +20,12 @@ import io.vaultmfa.operator.api.ConditionType;
 import io.vaultmfa.operator.api.Reason;
 import io.vaultmfa.operator.api.SpecValidator;
 import io.vaultmfa.operator.iam.IamProvider;
-import io.vaultmfa.operator.iam.IamUser;
 import io.vaultmfa.operator.metrics.BindingMetrics;
 import io.vaultmfa.operator.outside.OutsideCallException;
 import io.vaultmfa.operator.vault.TotpEngine;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -121,17 +121,26 @@ public class AwsMfaBindingReconciler implements Reconciler<AwsMfaBinding>, Clean
       throw new StepFailure(ConditionType.Ready, Reason.InvalidSpec, String.join("; ", problems));
     }
 
-    Optional<IamUser> user = userStep.ensure(run);
-    if (user.isEmpty()) {
+    Optional<UserStep.Found> found = userStep.ensure(run);
+    if (found.isEmpty()) {
       waitingForUser(run);
       return finish(run, before).rescheduleAfter(retryWhileWaiting());
     }
 
-    deviceStep.ensure(run, user.get());
+    Optional<Instant> rotation = deviceStep.ensure(run, found.get().user(), found.get().devices());
 
     secretStep.ensure(run, context.getSecondaryResources(Secret.class));
 
-    return finish(run, before);
+    UpdateControl<AwsMfaBinding> control = finish(run, before);
+    if (rotation.isPresent()) {
+      // Look again when the rotation interval comes due, if that is before the next resync.
+      Duration until = Duration.between(Instant.now(clock), rotation.get());
+      if (until.compareTo(settings.resync()) < 0) {
+        control.rescheduleAfter(
+            until.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : until);
+      }
+    }
+    return control;
   }
 
   @Override
@@ -189,6 +198,7 @@ public class AwsMfaBindingReconciler implements Reconciler<AwsMfaBinding>, Clean
     }
     cleanup.run(run);
     metrics.deleted(binding);
+    deviceStep.forget(binding.getMetadata().getUid());
     return DeleteControl.defaultDelete();
   }
 
@@ -204,7 +214,7 @@ public class AwsMfaBindingReconciler implements Reconciler<AwsMfaBinding>, Clean
       p.add("spec.iamUser.name: is immutable (enrolled as " + st.getUserArn() + ")");
     }
     if (st.getSerialNumber() != null
-        && !st.getSerialNumber().endsWith(":mfa" + d.devicePath() + d.deviceName())) {
+        && DeviceNames.generation(st.getSerialNumber(), d.devicePath(), d.deviceName()).isEmpty()) {
       p.add(
           "spec.mfaDevice: name and path are immutable (enrolled as " + st.getSerialNumber() + ")");
     }
@@ -224,7 +234,13 @@ public class AwsMfaBindingReconciler implements Reconciler<AwsMfaBinding>, Clean
     Desired desired = Desired.of(binding, settings.defaultMount(), settings.clusterId());
     Conditions conditions =
         new Conditions(binding.getStatus(), binding.getMetadata().getGeneration(), clock);
-    return new Run(binding, desired, iam.forRole(desired.roleArn()), conditions, events);
+    return new Run(
+        binding,
+        desired,
+        iam.forRole(desired.roleArn()),
+        conditions,
+        events,
+        binding.getStatus().getSerialNumber());
   }
 
   private void waitingForUser(Run run) {

@@ -59,6 +59,7 @@ final class Cleanup {
       if (!serials.isEmpty() || run.status().getSerialNumber() != null) {
         deleteKeyIfOurs(run, d);
       }
+      deleteStagingKey(run, d);
       if (user.isPresent()) {
         cleanUpUser(run, d, user.get());
       }
@@ -91,6 +92,21 @@ final class Cleanup {
     }
     vault.deleteKey(d.mount(), d.keyName());
     run.events().normal(run.binding(), EventReason.VaultKeyDeleted, "Deleted Vault key " + path);
+  }
+
+  /**
+   * A rotation interrupted for good (the binding is deleted) may have left the new seed under the
+   * staging key; it names one of this binding's serial numbers as its account.
+   */
+  private void deleteStagingKey(Run run, Desired d) {
+    String staging = d.stagingKeyName();
+    Optional<TotpKey> key = vault.readKey(d.mount(), staging);
+    if (key.isPresent()
+        && DeviceNames.generation(key.get().accountName(), d.devicePath(), d.deviceName())
+            .isPresent()) {
+      vault.deleteKey(d.mount(), staging);
+      LOG.info("{}: deleted staging key {}", run.ref(), staging);
+    }
   }
 
   /**
@@ -149,9 +165,12 @@ final class Cleanup {
     }
     String deviceName = d.deviceName();
     String devicePath = d.devicePath();
-    int mfa = st.getSerialNumber() == null ? -1 : st.getSerialNumber().indexOf(":mfa/");
-    if (mfa >= 0) {
-      String pathAndName = st.getSerialNumber().substring(mfa + ":mfa".length());
+    String serial = st.getSerialNumber();
+    int mfa = serial == null ? -1 : serial.indexOf(":mfa/");
+    if (mfa >= 0 && DeviceNames.generation(serial, devicePath, deviceName).isEmpty()) {
+      // The spec names another device than the one enrolled (an API server without the CRD's
+      // immutability rules): the enrolled name is the base of this binding's device names.
+      String pathAndName = serial.substring(mfa + ":mfa".length());
       int slash = pathAndName.lastIndexOf('/');
       devicePath = pathAndName.substring(0, slash + 1);
       deviceName = pathAndName.substring(slash + 1);
@@ -170,12 +189,14 @@ final class Cleanup {
         d.secretName(),
         d.deletionPolicy(),
         d.roleArn(),
-        d.ownership());
+        d.ownership(),
+        d.rotationToken(),
+        d.rotationInterval());
   }
 
   /**
-   * This binding's devices: enabled on the user and tagged with its uid, the serial in status, and
-   * unassigned leftovers of its name and tags.
+   * This binding's devices: enabled on the user and tagged with its uid, and unassigned leftovers
+   * of its names (each rotation's, see {@link DeviceNames}) and tags.
    */
   private Set<String> ownedDevices(Run run, Desired d, boolean userExists) {
     Iam iam = run.iam();
@@ -188,7 +209,9 @@ final class Cleanup {
         }
       }
     }
-    for (String serial : iam.unassignedDevices(d.devicePath(), d.deviceName())) {
+    for (String serial :
+        iam.unassignedDevices(
+            s -> DeviceNames.generation(s, d.devicePath(), d.deviceName()).isPresent())) {
       if (d.ownership().owns(iam.deviceTags(serial))) {
         serials.add(serial);
       }

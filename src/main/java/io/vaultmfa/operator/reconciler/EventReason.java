@@ -9,6 +9,7 @@ enum EventReason {
   DeviceEnrolled(false),
   LeftoverDeviceRemoved(false),
   DriftRepaired(false),
+  Rotated(false),
   SecretWritten(false),
   DeviceDeleted(false),
   VaultKeyDeleted(false),

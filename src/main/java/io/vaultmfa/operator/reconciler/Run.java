@@ -4,9 +4,17 @@ import io.vaultmfa.operator.api.AwsMfaBinding;
 import io.vaultmfa.operator.api.AwsMfaBindingStatus;
 import io.vaultmfa.operator.iam.Iam;
 
-/** One reconcile of one binding: what the steps share. */
+/**
+ * One reconcile of one binding: what the steps share. {@code serialAtStart} is the serial number
+ * status recorded before this reconcile, to tell a change made now from a change made outside.
+ */
 record Run(
-    AwsMfaBinding binding, Desired desired, Iam iam, Conditions conditions, EventRecorder events) {
+    AwsMfaBinding binding,
+    Desired desired,
+    Iam iam,
+    Conditions conditions,
+    EventRecorder events,
+    String serialAtStart) {
 
   AwsMfaBindingStatus status() {
     return binding.getStatus();

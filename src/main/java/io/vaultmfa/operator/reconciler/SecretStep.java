@@ -63,9 +63,23 @@ final class SecretStep {
       }
       if (current == null) {
         client.secrets().inNamespace(ns).resource(desired(b, name, data)).create();
-        run.events().normal(b, EventReason.SecretWritten, "Created Secret " + name);
+        if (name.equals(run.status().getSecretName())) {
+          run.events()
+              .normal(
+                  b,
+                  EventReason.DriftRepaired,
+                  "Secret " + name + " was deleted outside the operator; created it again");
+        } else {
+          run.events().normal(b, EventReason.SecretWritten, "Created Secret " + name);
+        }
       } else if (!data.equals(current.getData())
           || !MANAGED_BY.equals(labels(current).get(MANAGED_BY_LABEL))) {
+        // What the Secret held before this reconcile changed the serial number (a rotation or a
+        // new enrolment) is not drift; anything else is.
+        boolean ours =
+            MANAGED_BY.equals(labels(current).get(MANAGED_BY_LABEL))
+                && run.serialAtStart() != null
+                && data(run, run.serialAtStart()).equals(current.getData());
         client
             .secrets()
             .inNamespace(ns)
@@ -77,7 +91,21 @@ final class SecretStep {
                   s.getMetadata().setLabels(withManagedBy(s.getMetadata().getLabels()));
                   return s;
                 });
-        run.events().normal(b, EventReason.DriftRepaired, "Restored the content of Secret " + name);
+        if (ours) {
+          run.events()
+              .normal(
+                  b,
+                  EventReason.SecretWritten,
+                  "Updated Secret "
+                      + name
+                      + ": "
+                      + AWS_MFA_SERIAL_NUMBER
+                      + " is now "
+                      + run.status().getSerialNumber());
+        } else {
+          run.events()
+              .normal(b, EventReason.DriftRepaired, "Restored the content of Secret " + name);
+        }
       }
       for (Secret old : owned) {
         if (!name.equals(old.getMetadata().getName())) {
@@ -108,10 +136,14 @@ final class SecretStep {
   }
 
   private Map<String, String> data(Run run) {
+    return data(run, run.status().getSerialNumber());
+  }
+
+  private Map<String, String> data(Run run, String serial) {
     Map<String, String> m = new LinkedHashMap<>();
     m.put(VAULT_ADDR, b64(vaultAddress));
     m.put(VAULT_TOTP_CODE_PATH, b64(run.desired().codePath()));
-    m.put(AWS_MFA_SERIAL_NUMBER, b64(run.status().getSerialNumber()));
+    m.put(AWS_MFA_SERIAL_NUMBER, b64(serial));
     m.put(AWS_IAM_USER_NAME, b64(run.desired().userName()));
     m.put(AWS_ACCOUNT_ID, b64(run.status().getAccountId()));
     return m;

@@ -3,6 +3,7 @@ package io.vaultmfa.operator.reconciler;
 import io.vaultmfa.operator.api.ConditionType;
 import io.vaultmfa.operator.api.Reason;
 import io.vaultmfa.operator.iam.IamUser;
+import io.vaultmfa.operator.iam.MfaDevice;
 import io.vaultmfa.operator.outside.OutsideCallException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,10 +18,51 @@ final class UserStep {
 
   private static final Logger LOG = LoggerFactory.getLogger(UserStep.class);
 
-  /** The user, or empty when it is missing and may not be created (the binding waits). */
-  Optional<IamUser> ensure(Run run) {
+  /**
+   * The user, with its enabled MFA devices when they were listed on the way; empty when the user is
+   * missing and may not be created (the binding waits).
+   */
+  record Found(IamUser user, Optional<List<MfaDevice>> devices) {}
+
+  Optional<Found> ensure(Run run) {
+    if (known(run)) {
+      // Status says this generation found the user: ListMFADevices, which the device step needs
+      // anyway, answers NoSuchEntity when the user is gone, so GetUser is not asked again (I5).
+      Desired d = run.desired();
+      Optional<List<MfaDevice>> devices;
+      try {
+        devices = run.iam().devicesOf(d.userName());
+        if (devices.isPresent()) {
+          reconcilePolicies(run, d.userName());
+          return Optional.of(
+              new Found(new IamUser(d.userName(), run.status().getUserArn(), Map.of()), devices));
+        }
+      } catch (OutsideCallException e) {
+        throw StepFailure.of(ConditionType.UserReady, e);
+      }
+    }
+    return lookUp(run).map(u -> new Found(u, Optional.empty()));
+  }
+
+  /** The user was found for this generation of the spec, as status records it. */
+  private static boolean known(Run run) {
+    var st = run.status();
+    Long generation = run.binding().getMetadata().getGeneration();
+    return st.getUserArn() != null
+        && st.getUserArn().endsWith("/" + run.desired().userName())
+        && st.getAccountId() != null
+        && generation != null
+        && generation.equals(st.getObservedGeneration())
+        && st.condition(ConditionType.UserReady)
+            .filter(c -> Conditions.TRUE.equals(c.getStatus()))
+            .isPresent();
+  }
+
+  private Optional<IamUser> lookUp(Run run) {
     Desired d = run.desired();
     IamUser user;
+    String before = run.status().getUserArn();
+    boolean wasThere = before != null && before.endsWith("/" + d.userName());
     try {
       Optional<IamUser> found = run.iam().findUser(d.userName());
       if (found.isEmpty() && !d.createUser()) {
@@ -28,7 +70,11 @@ final class UserStep {
             .failed(
                 ConditionType.UserReady,
                 Reason.UserNotFound,
-                "IAM user " + d.userName() + " does not exist and spec.iamUser.create is false");
+                "IAM user "
+                    + d.userName()
+                    + " does not exist"
+                    + (wasThere ? " (it was deleted outside the operator)" : "")
+                    + " and spec.iamUser.create is false");
         return Optional.empty();
       }
       if (found.isEmpty()) {
@@ -36,8 +82,16 @@ final class UserStep {
         tags.putAll(d.ownership().tags());
         user = run.iam().createUser(d.userName(), d.userPath(), tags);
         LOG.info("created IAM user {}", user.arn());
-        run.events()
-            .normal(run.binding(), EventReason.UserCreated, "Created IAM user " + user.arn());
+        if (wasThere) {
+          run.events()
+              .normal(
+                  run.binding(),
+                  EventReason.DriftRepaired,
+                  "IAM user " + user.arn() + " was deleted outside the operator; created it again");
+        } else {
+          run.events()
+              .normal(run.binding(), EventReason.UserCreated, "Created IAM user " + user.arn());
+        }
       } else {
         user = found.get();
       }
