@@ -276,6 +276,11 @@ final class DeviceStep {
     String recorded = run.status().getSerialNumber();
     if (recorded != null && !recorded.equals(current.serialNumber())) {
       tidyAfterRotation(run, recorded);
+      // The rotation's status was not written: the device's tag tells which token it was for.
+      run.status().setRotationToken(null);
+      if (current.enabledAt() != null) {
+        run.status().setRotatedAt(current.enabledAt().truncatedTo(ChronoUnit.SECONDS).toString());
+      }
     }
     recordEnrolled(run, current.serialNumber(), current.enabledAt());
     Optional<String> why = rotationDue(run, current, seen.tagsOf(current));
