@@ -44,13 +44,18 @@ public class Iam {
   public String accountId() {
     String id = accountId;
     if (id == null) {
-      id =
-          call(
-              "sts",
-              "GetCallerIdentity",
-              "read the AWS account id",
-              () -> sts.getCallerIdentity().account());
-      accountId = id;
+      synchronized (this) {
+        id = accountId;
+        if (id == null) {
+          id =
+              call(
+                  "sts",
+                  "GetCallerIdentity",
+                  "read the AWS account id",
+                  () -> sts.getCallerIdentity().account());
+          accountId = id;
+        }
+      }
     }
     return id;
   }

@@ -199,6 +199,7 @@ public class AwsMfaBindingReconciler implements Reconciler<AwsMfaBinding>, Clean
     cleanup.run(run);
     metrics.deleted(binding);
     deviceStep.forget(binding.getMetadata().getUid());
+    userStep.forget(binding.getMetadata().getUid());
     return DeleteControl.defaultDelete();
   }
 

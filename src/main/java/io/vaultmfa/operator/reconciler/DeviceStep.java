@@ -80,7 +80,32 @@ final class DeviceStep {
    */
   private final Map<String, Map<String, Known>> known = new ConcurrentHashMap<>();
 
-  private record Known(Instant enabledAt, Map<String, String> tags) {}
+  /**
+   * A device seen (or enabled) by this process: its IAM enable date, or, for a device this process
+   * just enabled, the moments around the enable call, since the enable answer carries no date.
+   */
+  private record Known(
+      Instant enabledAt, Instant notBefore, Instant notAfter, Map<String, String> tags) {
+
+    boolean is(MfaDevice m) {
+      if (m.enabledAt() == null) {
+        return false;
+      }
+      return enabledAt != null
+          ? m.enabledAt().equals(enabledAt)
+          : !m.enabledAt().isBefore(notBefore) && !m.enabledAt().isAfter(notAfter);
+    }
+  }
+
+  /** Clock difference allowed between the operator and IAM for a device this process enabled. */
+  private static final java.time.Duration SKEW = java.time.Duration.ofSeconds(30);
+
+  /** Remembers a device this process enabled between {@code from} and now, with its tags. */
+  private void enabledHere(Run run, String serial, Instant from, Map<String, String> tags) {
+    known
+        .computeIfAbsent(run.desired().ownership().bindingUid(), k -> new ConcurrentHashMap<>())
+        .put(serial, new Known(null, from.minus(SKEW), Instant.now(clock).plus(SKEW), tags));
+  }
 
   DeviceStep(TotpEngine vault, Clock clock, Sleeper sleeper) {
     this.vault = vault;
@@ -222,11 +247,9 @@ final class DeviceStep {
       }
       Known k = before.get(m.serialNumber());
       Map<String, String> tags =
-          k != null && m.enabledAt() != null && m.enabledAt().equals(k.enabledAt())
-              ? k.tags()
-              : run.iam().deviceTags(m.serialNumber());
+          k != null && k.is(m) ? k.tags() : run.iam().deviceTags(m.serialNumber());
       if (m.enabledAt() != null) {
-        now.put(m.serialNumber(), new Known(m.enabledAt(), tags));
+        now.put(m.serialNumber(), new Known(m.enabledAt(), null, null, tags));
       }
       if (d.ownership().owns(tags)) {
         ours.add(m);
@@ -240,7 +263,7 @@ final class DeviceStep {
         foreignTags = tags;
       }
     }
-    known.put(uid, now);
+    known.put(uid, new ConcurrentHashMap<>(now));
     if (ours.isEmpty() && foreign != null) {
       throw new StepFailure(
           ConditionType.DeviceEnrolled,
@@ -283,6 +306,15 @@ final class DeviceStep {
       }
     }
     recordEnrolled(run, current.serialNumber(), current.enabledAt());
+    if (run.status().getRotatedAt() == null
+        && current.enabledAt() != null
+        && DeviceNames.generation(
+                    current.serialNumber(), run.desired().devicePath(), run.desired().deviceName())
+                .orElse(0)
+            > 0) {
+      // Status was lost: a rotated device was enabled when it was rotated.
+      run.status().setRotatedAt(current.enabledAt().truncatedTo(ChronoUnit.SECONDS).toString());
+    }
     Optional<String> why = rotationDue(run, current, seen.tagsOf(current));
     if (why.isPresent()) {
       rotate(run, user, List.of(current), why.get());
@@ -378,7 +410,9 @@ final class DeviceStep {
         vault.writeKey(d.mount(), staging, seed, d.issuer(), created.serialNumber());
         stagingWritten = true;
         checkVaultHolds(run, staging, seed);
+        Instant enabling = Instant.now(clock);
         enable(iam, user.name(), created.serialNumber(), seed);
+        enabledHere(run, created.serialNumber(), enabling, deviceTags(d));
       } catch (OutcomeUnknown e) {
         throw e;
       } catch (RuntimeException e) {
@@ -619,7 +653,9 @@ final class DeviceStep {
       }
       keyWritten = true;
       checkVaultHolds(run, d.keyName(), seed);
+      Instant enabling = Instant.now(clock);
       enable(iam, user.name(), device.serialNumber(), seed);
+      enabledHere(run, device.serialNumber(), enabling, deviceTags(d));
     } catch (OutcomeUnknown e) {
       throw e;
     } catch (RuntimeException e) {
@@ -655,8 +691,7 @@ final class DeviceStep {
   private CreatedDevice createDevice(Run run, String name) {
     Desired d = run.desired();
     Iam iam = run.iam();
-    Map<String, String> tags = new LinkedHashMap<>(d.ownership().tags());
-    tags.put(TOKEN_TAG, tokenHash(d.rotationToken()));
+    Map<String, String> tags = deviceTags(d);
     try {
       try {
         return iam.createVirtualDevice(name, d.devicePath(), tags);
@@ -694,6 +729,13 @@ final class DeviceStep {
     } catch (OutsideCallException e) {
       throw StepFailure.of(ConditionType.DeviceEnrolled, e);
     }
+  }
+
+  /** The tags a new device of this binding gets. */
+  private static Map<String, String> deviceTags(Desired d) {
+    Map<String, String> tags = new LinkedHashMap<>(d.ownership().tags());
+    tags.put(TOKEN_TAG, tokenHash(d.rotationToken()));
+    return tags;
   }
 
   /** SHA-256 of a rotation token, in hex: what the device's {@link #TOKEN_TAG} holds. */

@@ -24,8 +24,33 @@ final class UserStep {
    */
   record Found(IamUser user, Optional<List<MfaDevice>> devices) {}
 
+  /**
+   * What this process last found for a binding, by uid: a reconcile triggered by the binding's own
+   * Secret may see the binding from before its status was written.
+   */
+  private final Map<String, Seen> seen = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private record Seen(
+      long generation, String userArn, String accountId, Reason reason, String message) {}
+
+  void forget(String bindingUid) {
+    seen.remove(bindingUid);
+  }
+
   Optional<Found> ensure(Run run) {
-    if (known(run)) {
+    Seen s = seen.get(run.desired().ownership().bindingUid());
+    Long generation = run.binding().getMetadata().getGeneration();
+    boolean remembered =
+        s != null
+            && generation != null
+            && s.generation() == generation
+            && s.userArn().endsWith("/" + run.desired().userName());
+    if (remembered) {
+      run.status().setUserArn(s.userArn());
+      run.status().setAccountId(s.accountId());
+      run.conditions().ok(ConditionType.UserReady, s.reason(), s.message());
+    }
+    if (remembered || known(run)) {
       // Status says this generation found the user: ListMFADevices, which the device step needs
       // anyway, answers NoSuchEntity when the user is gone, so GetUser is not asked again (I5).
       Desired d = run.desired();
@@ -75,6 +100,7 @@ final class UserStep {
                     + " does not exist"
                     + (wasThere ? " (it was deleted outside the operator)" : "")
                     + " and spec.iamUser.create is false");
+        seen.remove(d.ownership().bindingUid());
         return Optional.empty();
       }
       if (found.isEmpty()) {
@@ -102,13 +128,18 @@ final class UserStep {
       throw StepFailure.of(ConditionType.UserReady, e);
     }
     boolean created = d.ownership().owns(user.tags());
-    run.conditions()
-        .ok(
-            ConditionType.UserReady,
-            created ? Reason.UserCreated : Reason.UserAdopted,
-            (created
-                ? "IAM user " + user.arn() + " created by this binding"
-                : "IAM user " + user.arn() + " adopted; it is kept when the binding is deleted"));
+    Reason reason = created ? Reason.UserCreated : Reason.UserAdopted;
+    String message =
+        created
+            ? "IAM user " + user.arn() + " created by this binding"
+            : "IAM user " + user.arn() + " adopted; it is kept when the binding is deleted";
+    run.conditions().ok(ConditionType.UserReady, reason, message);
+    Long generation = run.binding().getMetadata().getGeneration();
+    if (generation != null) {
+      seen.put(
+          d.ownership().bindingUid(),
+          new Seen(generation, user.arn(), run.status().getAccountId(), reason, message));
+    }
     return Optional.of(user);
   }
 

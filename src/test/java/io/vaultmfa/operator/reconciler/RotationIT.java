@@ -373,13 +373,22 @@ class RotationIT extends WithOperator {
 
   /** Enables a virtual device a person made on the user; returns its serial number. */
   static String enablePersonsDevice(String user, String name) {
+    String[] serialAndSeed = enablePersonsDeviceOn(h, user, name);
+    watch.knowSeed(serialAndSeed[0], serialAndSeed[1]);
+    return serialAndSeed[0];
+  }
+
+  /**
+   * A virtual device a person made and enabled on the user, outside the operator; its seed is
+   * remembered for the hygiene check. Returns the serial number and the seed (never print it).
+   */
+  static String[] enablePersonsDeviceOn(OperatorHarness h, String user, String name) {
     var phone =
         h.iam
             .createVirtualMFADevice(r -> r.virtualMFADeviceName(name).path("/"))
             .virtualMFADevice();
     String seed = phone.base32StringSeed().asUtf8String();
     h.rememberSeed(seed);
-    watch.knowSeed(phone.serialNumber(), seed);
     long now = Instant.now().getEpochSecond();
     h.iam.enableMFADevice(
         r ->
@@ -387,7 +396,7 @@ class RotationIT extends WithOperator {
                 .serialNumber(phone.serialNumber())
                 .authenticationCode1(Totp.code(seed, now - 30))
                 .authenticationCode2(Totp.code(seed, now)));
-    return phone.serialNumber();
+    return new String[] {phone.serialNumber(), seed};
   }
 
   static Map<String, Instant> enabledWithDates(String user) {
