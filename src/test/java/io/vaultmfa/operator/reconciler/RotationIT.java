@@ -383,9 +383,22 @@ class RotationIT extends WithOperator {
    * remembered for the hygiene check. Returns the serial number and the seed (never print it).
    */
   static String[] enablePersonsDeviceOn(OperatorHarness h, String user, String name) {
+    return enablePersonsDeviceOn(h, user, name, Map.of());
+  }
+
+  /** As above, with tags on the device. */
+  static String[] enablePersonsDeviceOn(
+      OperatorHarness h, String user, String name, Map<String, String> tags) {
     var phone =
         h.iam
-            .createVirtualMFADevice(r -> r.virtualMFADeviceName(name).path("/"))
+            .createVirtualMFADevice(
+                r ->
+                    r.virtualMFADeviceName(name)
+                        .path("/")
+                        .tags(
+                            tags.entrySet().stream()
+                                .map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build())
+                                .toList()))
             .virtualMFADevice();
     String seed = phone.base32StringSeed().asUtf8String();
     h.rememberSeed(seed);
