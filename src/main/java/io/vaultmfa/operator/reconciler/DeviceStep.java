@@ -407,7 +407,12 @@ final class DeviceStep {
       created = createDevice(run, name);
       seed = created.seed();
       try {
-        vault.writeKey(d.mount(), staging, seed, d.issuer(), created.serialNumber());
+        try {
+          vault.writeKey(d.mount(), staging, seed, d.issuer(), created.serialNumber());
+        } catch (OutsideCallException e) {
+          stagingWritten = e.is(Outcome.RETRYABLE); // it may have taken effect: roll it back
+          throw e;
+        }
         stagingWritten = true;
         checkVaultHolds(run, staging, seed);
         Instant enabling = Instant.now(clock);
