@@ -132,6 +132,12 @@ public class AwsMfaBindingReconciler implements Reconciler<AwsMfaBinding>, Clean
     secretStep.ensure(run, context.getSecondaryResources(Secret.class));
 
     UpdateControl<AwsMfaBinding> control = finish(run, before);
+    if (run.status()
+        .condition(ConditionType.Ready)
+        .filter(c -> Conditions.TRUE.equals(c.getStatus()))
+        .isPresent()) {
+      userStep.ready(run);
+    }
     if (rotation.isPresent()) {
       // Look again when the rotation interval comes due, if that is before the next resync.
       Duration until = Duration.between(Instant.now(clock), rotation.get());
@@ -149,6 +155,7 @@ public class AwsMfaBindingReconciler implements Reconciler<AwsMfaBinding>, Clean
     init(context);
     StepFailure f = asStepFailure(e);
     Run run = start(binding);
+    userStep.forget(binding.getMetadata().getUid());
     if (f.reason() == Reason.InvalidSpec) {
       for (ConditionType t :
           List.of(
@@ -241,6 +248,7 @@ public class AwsMfaBindingReconciler implements Reconciler<AwsMfaBinding>, Clean
         iam.forRole(desired.roleArn()),
         conditions,
         events,
+        metrics,
         binding.getStatus().getSerialNumber());
   }
 

@@ -7,6 +7,7 @@ import io.vaultmfa.operator.iam.Iam;
 import io.vaultmfa.operator.iam.IamUser;
 import io.vaultmfa.operator.iam.MfaDevice;
 import io.vaultmfa.operator.iam.Ownership;
+import io.vaultmfa.operator.metrics.BindingMetrics;
 import io.vaultmfa.operator.outside.Outcome;
 import io.vaultmfa.operator.outside.OutsideCallException;
 import io.vaultmfa.operator.totp.Seed;
@@ -173,7 +174,7 @@ final class DeviceStep {
         } catch (OutsideCallException e) {
           throw StepFailure.of(ConditionType.DeviceEnrolled, e);
         }
-        LOG.info("Vault key {} {}; removed device {}", d.keyName(), what, m.serialNumber());
+        run.metrics().driftRepaired(BindingMetrics.DriftKind.VAULT_KEY);
         run.events()
             .normal(
                 run.binding(),
@@ -214,7 +215,7 @@ final class DeviceStep {
     }
     String serial = enrol(run, user, name);
     if (drift != null) {
-      LOG.info("{}; enrolled {}", drift, serial);
+      run.metrics().driftRepaired(BindingMetrics.DriftKind.DEVICE);
       run.events()
           .normal(
               run.binding(),
@@ -427,9 +428,9 @@ final class DeviceStep {
     } catch (OutcomeUnknown e) {
       throw e;
     } catch (OutsideCallException e) {
-      throw rotationFailed(StepFailure.of(ConditionType.DeviceEnrolled, e), oldSerials);
+      throw rotationFailed(run, StepFailure.of(ConditionType.DeviceEnrolled, e), oldSerials);
     } catch (StepFailure e) {
-      throw rotationFailed(e, oldSerials);
+      throw rotationFailed(run, e, oldSerials);
     }
     // Both devices are enabled and the key still holds the old seed: a code read now is the old
     // device's. Swap the key, then the old devices may go.
@@ -442,9 +443,9 @@ final class DeviceStep {
       }
       vault.deleteKey(d.mount(), staging);
     } catch (OutsideCallException e) {
-      throw rotationInterrupted(StepFailure.of(ConditionType.DeviceEnrolled, e), created);
+      throw rotationInterrupted(run, StepFailure.of(ConditionType.DeviceEnrolled, e), created);
     } catch (StepFailure e) {
-      throw rotationInterrupted(e, created);
+      throw rotationInterrupted(run, e, created);
     }
     // From here on the seed is not used again; the reference goes out of scope with this frame.
     Instant now = Instant.now(clock).truncatedTo(ChronoUnit.SECONDS);
@@ -453,7 +454,7 @@ final class DeviceStep {
     st.setRotationToken(d.rotationToken());
     st.setEnabledAt(now.toString());
     recordEnrolled(run, created.serialNumber(), now);
-    LOG.info("rotated: enabled {}, removed {}", created.serialNumber(), oldSerials);
+    run.metrics().rotation(true);
     run.events()
         .normal(
             run.binding(),
@@ -471,7 +472,8 @@ final class DeviceStep {
     return new MfaDevice(created.serialNumber(), now);
   }
 
-  private static StepFailure rotationFailed(StepFailure f, String olds) {
+  private static StepFailure rotationFailed(Run run, StepFailure f, String olds) {
+    run.metrics().rotation(false);
     return new StepFailure(
         ConditionType.Ready,
         f.reason(),
@@ -483,7 +485,8 @@ final class DeviceStep {
         f);
   }
 
-  private static StepFailure rotationInterrupted(StepFailure f, CreatedDevice created) {
+  private static StepFailure rotationInterrupted(Run run, StepFailure f, CreatedDevice created) {
+    run.metrics().rotation(false);
     return new StepFailure(
         ConditionType.Ready,
         f.reason(),
@@ -531,8 +534,7 @@ final class DeviceStep {
                     .truncatedTo(ChronoUnit.SECONDS)
                     .toString());
         String removed = String.join(", ", ours.stream().map(MfaDevice::serialNumber).toList());
-        LOG.info(
-            "finished an interrupted rotation: kept {}, removed {}", h.serialNumber(), removed);
+        run.metrics().rotation(true);
         run.events()
             .normal(
                 run.binding(),
@@ -552,7 +554,6 @@ final class DeviceStep {
       run.iam().deactivateDevice(user.name(), h.serialNumber());
       run.iam().deleteVirtualDevice(h.serialNumber());
       vault.deleteKey(d.mount(), staging);
-      LOG.info("undid an interrupted rotation: removed {}", h.serialNumber());
       run.events()
           .warning(
               run.binding(),
@@ -676,7 +677,6 @@ final class DeviceStep {
     }
     // From here on the seed is not used again; the reference goes out of scope with this frame.
     Instant now = Instant.now(clock).truncatedTo(ChronoUnit.SECONDS);
-    LOG.info("enabled MFA device {} on IAM user {}", device.serialNumber(), user.name());
     run.events()
         .normal(
             run.binding(),
@@ -710,7 +710,6 @@ final class DeviceStep {
         if (d.ownership().owns(iam.deviceTags(serial))) {
           iam.deleteVirtualDevice(serial);
           removed = true;
-          LOG.info("deleted leftover unassigned MFA device {}", serial);
           run.events()
               .normal(
                   run.binding(),

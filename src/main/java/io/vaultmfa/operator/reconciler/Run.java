@@ -3,6 +3,7 @@ package io.vaultmfa.operator.reconciler;
 import io.vaultmfa.operator.api.AwsMfaBinding;
 import io.vaultmfa.operator.api.AwsMfaBindingStatus;
 import io.vaultmfa.operator.iam.Iam;
+import io.vaultmfa.operator.metrics.BindingMetrics;
 
 /**
  * One reconcile of one binding: what the steps share. {@code serialAtStart} is the serial number
@@ -14,6 +15,7 @@ record Run(
     Iam iam,
     Conditions conditions,
     EventRecorder events,
+    BindingMetrics metrics,
     String serialAtStart) {
 
   AwsMfaBindingStatus status() {

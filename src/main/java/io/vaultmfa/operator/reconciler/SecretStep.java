@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.vaultmfa.operator.api.AwsMfaBinding;
 import io.vaultmfa.operator.api.ConditionType;
 import io.vaultmfa.operator.api.Reason;
+import io.vaultmfa.operator.metrics.BindingMetrics;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -64,6 +65,7 @@ final class SecretStep {
       if (current == null) {
         client.secrets().inNamespace(ns).resource(desired(b, name, data)).create();
         if (name.equals(run.status().getSecretName())) {
+          run.metrics().driftRepaired(BindingMetrics.DriftKind.SECRET);
           run.events()
               .normal(
                   b,
@@ -103,6 +105,7 @@ final class SecretStep {
                       + " is now "
                       + run.status().getSerialNumber());
         } else {
+          run.metrics().driftRepaired(BindingMetrics.DriftKind.SECRET);
           run.events()
               .normal(b, EventReason.DriftRepaired, "Restored the content of Secret " + name);
         }

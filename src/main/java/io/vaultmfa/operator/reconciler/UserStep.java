@@ -4,19 +4,16 @@ import io.vaultmfa.operator.api.ConditionType;
 import io.vaultmfa.operator.api.Reason;
 import io.vaultmfa.operator.iam.IamUser;
 import io.vaultmfa.operator.iam.MfaDevice;
+import io.vaultmfa.operator.metrics.BindingMetrics;
 import io.vaultmfa.operator.outside.OutsideCallException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** Step 2: the IAM user exists (created or adopted) and carries the listed policies. */
 final class UserStep {
-
-  private static final Logger LOG = LoggerFactory.getLogger(UserStep.class);
 
   /**
    * The user, with its enabled MFA devices when they were listed on the way; empty when the user is
@@ -25,8 +22,8 @@ final class UserStep {
   record Found(IamUser user, Optional<List<MfaDevice>> devices) {}
 
   /**
-   * What this process last found for a binding, by uid: a reconcile triggered by the binding's own
-   * Secret may see the binding from before its status was written.
+   * The user of each binding whose last reconcile ended Ready in this process, by uid: a reconcile
+   * triggered by the binding's own Secret may see the binding from before its status was written.
    */
   private final Map<String, Seen> seen = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -35,6 +32,25 @@ final class UserStep {
 
   void forget(String bindingUid) {
     seen.remove(bindingUid);
+  }
+
+  /** A reconcile of this generation ended Ready: remember the user it found. */
+  void ready(Run run) {
+    var st = run.status();
+    Long generation = run.binding().getMetadata().getGeneration();
+    var c = st.condition(ConditionType.UserReady);
+    if (generation == null || st.getUserArn() == null || st.getAccountId() == null || c.isEmpty()) {
+      return;
+    }
+    Reason reason;
+    try {
+      reason = Reason.valueOf(c.get().getReason());
+    } catch (IllegalArgumentException e) {
+      return;
+    }
+    seen.put(
+        run.desired().ownership().bindingUid(),
+        new Seen(generation, st.getUserArn(), st.getAccountId(), reason, c.get().getMessage()));
   }
 
   Optional<Found> ensure(Run run) {
@@ -69,11 +85,17 @@ final class UserStep {
     return lookUp(run).map(u -> new Found(u, Optional.empty()));
   }
 
-  /** The user was found for this generation of the spec, as status records it. */
+  /**
+   * The binding was Ready for this generation of the spec, as status records it. A binding that is
+   * failing looks the user up on each attempt.
+   */
   private static boolean known(Run run) {
     var st = run.status();
     Long generation = run.binding().getMetadata().getGeneration();
-    return st.getUserArn() != null
+    return st.condition(ConditionType.Ready)
+            .filter(c -> Conditions.TRUE.equals(c.getStatus()))
+            .isPresent()
+        && st.getUserArn() != null
         && st.getUserArn().endsWith("/" + run.desired().userName())
         && st.getAccountId() != null
         && generation != null
@@ -107,8 +129,8 @@ final class UserStep {
         Map<String, String> tags = new LinkedHashMap<>(d.userTags());
         tags.putAll(d.ownership().tags());
         user = run.iam().createUser(d.userName(), d.userPath(), tags);
-        LOG.info("created IAM user {}", user.arn());
         if (wasThere) {
+          run.metrics().driftRepaired(BindingMetrics.DriftKind.USER);
           run.events()
               .normal(
                   run.binding(),
@@ -134,12 +156,6 @@ final class UserStep {
             ? "IAM user " + user.arn() + " created by this binding"
             : "IAM user " + user.arn() + " adopted; it is kept when the binding is deleted";
     run.conditions().ok(ConditionType.UserReady, reason, message);
-    Long generation = run.binding().getMetadata().getGeneration();
-    if (generation != null) {
-      seen.put(
-          d.ownership().bindingUid(),
-          new Seen(generation, user.arn(), run.status().getAccountId(), reason, message));
-    }
     return Optional.of(user);
   }
 
