@@ -57,9 +57,10 @@ final class Cleanup {
                 "Deactivated and deleted MFA device " + serial);
       }
       if (!serials.isEmpty() || run.status().getSerialNumber() != null) {
+        // A binding that never had a device wrote no key (and Vault may refuse its mount).
         deleteKeyIfOurs(run, d);
+        deleteStagingKey(run, d);
       }
-      deleteStagingKey(run, d);
       if (user.isPresent()) {
         cleanUpUser(run, d, user.get());
       }

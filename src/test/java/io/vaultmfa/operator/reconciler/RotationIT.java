@@ -248,6 +248,48 @@ class RotationIT extends WithOperator {
     assertThat(watch.violations()).isEmpty();
   }
 
+  /**
+   * A binding deleted after a rotation stopped before enabling its new device: the unassigned new
+   * device (found by its rotation name and tags) and the staging key go with the rest.
+   */
+  @Test
+  void deletionRemovesWhatAStoppedRotationLeft() {
+    AwsMfaBinding b = binding("rot-g", "gone", "rot-gone");
+    b.getSpec().setRotation(rotation("t1", null));
+    h.apply(b);
+    AwsMfaBinding ready = h.awaitReady("rot-g", "gone");
+    String uid = ready.getMetadata().getUid();
+    h.stopOperator();
+    Map<String, String> tags =
+        new LinkedHashMap<>(new Ownership(OperatorHarness.CLUSTER_ID, uid, "rot-g/gone").tags());
+    tags.put(DeviceStep.TOKEN_TAG, DeviceStep.tokenHash("t2"));
+    VirtualMFADevice created =
+        h.iam
+            .createVirtualMFADevice(
+                r ->
+                    r.virtualMFADeviceName("rot-gone-r1")
+                        .path("/")
+                        .tags(
+                            tags.entrySet().stream()
+                                .map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build())
+                                .toList()))
+            .virtualMFADevice();
+    String seed = created.base32StringSeed().asUtf8String();
+    h.rememberSeed(seed);
+    new VaultHttp(h.bao.address(), h.bao.token())
+        .write("totp/keys/rot-g.gone.rotating", keyBody(seed, created.serialNumber()));
+    h.startOperator(Map.of(), List.of(watch));
+
+    h.delete("rot-g", "gone");
+    h.awaitGone("rot-g", "gone");
+
+    assertThat(h.virtualDevicesNamed("/", "rot-gone")).isEmpty();
+    assertThat(h.virtualDevicesNamed("/", "rot-gone-r1")).isEmpty();
+    assertThat(h.vaultRead("totp/keys/rot-g.gone.rotating")).as("staging key").isEmpty();
+    assertThat(h.vaultRead("totp/keys/rot-g.gone")).as("Vault key").isEmpty();
+    assertThat(h.userExists("rot-gone")).isFalse();
+  }
+
   // ---- helpers
 
   /** What an interrupted rotation leaves, and what the test knows of it. */
