@@ -15,10 +15,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Step 7: undo what the binding made, in the order real IAM requires (case K08): deactivate the
- * device, delete it, delete the Vault key, detach the policies it attached, delete the user if it
- * created it. Each step treats "already gone" as done, so a crash between steps converges on the
- * next run. Only objects tagged with this binding's uid and cluster id are touched (I4).
+ * Step 8 of README (DESIGN.md step 7): undo what the binding made, in the order real IAM requires
+ * (case K08): deactivate the device, delete it, delete the Vault key, detach the policies it
+ * attached, delete the user if it created it. Each step treats "already gone" as done, so a crash
+ * between steps converges on the next run. Only objects tagged with this binding's uid and cluster
+ * id are touched (I4).
  */
 final class Cleanup {
 
