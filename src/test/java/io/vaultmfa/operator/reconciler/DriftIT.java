@@ -100,6 +100,7 @@ class DriftIT extends WithOperator {
     b.getSpec().getIamUser().setCreate(false);
     h.apply(b);
     String serial = h.awaitReady("drift-e", "adopted").getStatus().getSerialNumber();
+    readyAt = OutsideCallCounts.of(h.meters);
 
     h.iam.deactivateMFADevice(r -> r.userName("drift-adopted").serialNumber(serial));
     h.iam.deleteVirtualMFADevice(r -> r.serialNumber(serial));
@@ -135,6 +136,7 @@ class DriftIT extends WithOperator {
     Event e = awaitDrift("drift-f", "edit", "Restored");
     assertThat(e.getMessage()).contains("edit-mfa");
     await().atMost(REPAIRED).until(() -> before.equals(h.secret("drift-f", "edit-mfa").getData()));
+    printCalls("drift-f", "edit");
   }
 
   @Test
@@ -152,13 +154,32 @@ class DriftIT extends WithOperator {
             () ->
                 h.secret("drift-g", "gone-mfa") != null
                     && before.equals(h.secret("drift-g", "gone-mfa").getData()));
+    printCalls("drift-g", "gone");
   }
 
   // ---- helpers
 
+  /** Outside calls when the binding under test was last Ready before its drift. */
+  static OutsideCallCounts readyAt;
+
   static String ready(String ns, String name, String user) {
     h.apply(binding(ns, name, user));
-    return h.awaitReady(ns, name).getStatus().getSerialNumber();
+    String serial = h.awaitReady(ns, name).getStatus().getSerialNumber();
+    readyAt = OutsideCallCounts.of(h.meters);
+    return serial;
+  }
+
+  /**
+   * Prints the outside calls since the binding was Ready: its repair, and resyncs (2 reads each).
+   */
+  static void printCalls(String ns, String name) {
+    System.out.println(
+        "outside calls from Ready to repaired ("
+            + ns
+            + "/"
+            + name
+            + "): "
+            + OutsideCallCounts.of(h.meters).since(readyAt));
   }
 
   /** The binding's DriftRepaired Event whose message contains {@code what}, once it is there. */
@@ -184,6 +205,7 @@ class DriftIT extends WithOperator {
                 isReady(ns, name)
                     && h.userExists(user)
                     && List.of(serial).equals(ConflictIT.enabledSerials(user)));
+    printCalls(ns, name);
     AwsMfaBinding b = h.get(ns, name);
     assertThat(b.getStatus().getSerialNumber()).as("serial number").isEqualTo(serial);
     assertThat(h.iam.listMFADevices(r -> r.userName(user)).mfaDevices())

@@ -68,6 +68,7 @@ class RotationIT extends WithOperator {
     phoneBefore.keySet().retainAll(List.of(phone));
     watch.start("rot-tok", "totp", "rot-a.tok");
     h.iamBoundary.clearCalls();
+    OutsideCallCounts before = OutsideCallCounts.of(h.meters);
 
     edit("rot-a", "tok", x -> x.getSpec().getRotation().setToken("2026-02"));
     await()
@@ -80,6 +81,8 @@ class RotationIT extends WithOperator {
                         .getStatus()
                         .equals("True"));
     watch.stop();
+    System.out.println(
+        "outside calls of one rotation: " + OutsideCallCounts.of(h.meters).since(before));
 
     AwsMfaBinding after = h.get("rot-a", "tok");
     String rotated = after.getStatus().getSerialNumber();
