@@ -153,6 +153,12 @@ public class AwsMfaBindingReconciler implements Reconciler<AwsMfaBinding>, Clean
   public ErrorStatusUpdateControl<AwsMfaBinding> updateErrorStatus(
       AwsMfaBinding binding, Context<AwsMfaBinding> context, Exception e) {
     init(context);
+    if (isConflict(e)) {
+      // The binding changed while this reconcile worked on it (a spec edit, a rotation token): its
+      // status write met a newer version. Nothing failed; the retry sees the newer version.
+      LOG.debug("binding changed during the reconcile; looking again", e);
+      return ErrorStatusUpdateControl.noStatusUpdate();
+    }
     StepFailure f = asStepFailure(e);
     Run run = start(binding);
     userStep.forget(binding.getMetadata().getUid());
@@ -279,6 +285,18 @@ public class AwsMfaBindingReconciler implements Reconciler<AwsMfaBinding>, Clean
   private Duration retryWhileWaiting() {
     Duration oneMinute = Duration.ofMinutes(1);
     return settings.resync().compareTo(oneMinute) < 0 ? settings.resync() : oneMinute;
+  }
+
+  private static boolean isConflict(Exception e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof io.fabric8.kubernetes.client.KubernetesClientException k) {
+        return k.getCode() == 409;
+      }
+      if (t instanceof StepFailure || t instanceof OutsideCallException) {
+        return false;
+      }
+    }
+    return false;
   }
 
   private static StepFailure asStepFailure(Exception e) {
