@@ -10,10 +10,10 @@ import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import io.javaoperatorsdk.operator.Operator;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vaultmfa.operator.Main;
+import io.vaultmfa.operator.VaultMfaOperator;
 import io.vaultmfa.operator.api.AwsMfaBinding;
 import io.vaultmfa.operator.api.Reason;
 import io.vaultmfa.operator.config.OperatorConfig;
@@ -86,7 +86,7 @@ public final class LocalStack implements AutoCloseable {
   private MotoServer moto;
   private KubeControlPlane controlPlane;
   private KubernetesClient client;
-  private Operator operator;
+  private VaultMfaOperator operator;
   private HealthServer health;
   private AwsMfaBinding sample;
 
@@ -197,8 +197,8 @@ public final class LocalStack implements AutoCloseable {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     operator = Main.start(config, client, registry, aws);
     try {
-      Operator op = operator;
-      health = new HealthServer(0, registry, () -> op.getRuntimeInfo().allEventSourcesAreHealthy());
+      // The operator's own endpoints, as the packaged operator serves them.
+      health = operator.serve(0, registry);
     } catch (IOException e) {
       throw new Failure("cannot start the metrics server: " + e.getMessage(), e);
     }
@@ -317,7 +317,45 @@ public final class LocalStack implements AutoCloseable {
     data.forEach((k, v) -> OUT.println("  " + k + "=" + decode(v)));
 
     OUT.println();
+    metrics();
+
+    OUT.println();
     liveCode(st.getVaultCodePath());
+  }
+
+  /** The operator's own /metrics, as Prometheus scrapes it: the Ready binding is counted. */
+  private void metrics() {
+    String url = "http://127.0.0.1:" + health.port() + "/metrics";
+    String body;
+    try {
+      body =
+          java.net.http.HttpClient.newHttpClient()
+              .send(
+                  java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString())
+              .body();
+    } catch (IOException e) {
+      throw new Failure("cannot read " + url + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Failure("interrupted reading " + url, e);
+    }
+    List<String> lines =
+        body.lines()
+            .filter(
+                l ->
+                    l.startsWith("vaultmfa_bindings{")
+                        || l.startsWith("vaultmfa_enrolments_total{")
+                        || l.startsWith("vaultmfa_time_to_ready_seconds_count"))
+            .toList();
+    if (lines.stream().noneMatch(l -> l.startsWith("vaultmfa_bindings{ready=\"True\""))) {
+      throw new Failure(url + " does not count the Ready binding in vaultmfa_bindings");
+    }
+    OUT.println(
+        "$ curl -s "
+            + url
+            + " | grep -E '^vaultmfa_(bindings|enrolments_total|time_to_ready_seconds_count)'");
+    lines.forEach(OUT::println);
   }
 
   /**
