@@ -714,7 +714,10 @@ final class DeviceStep {
               .normal(
                   run.binding(),
                   EventReason.LeftoverDeviceRemoved,
-                  "Deleted unassigned MFA device " + serial + " left by an interrupted enrolment");
+                  "Deleted this binding's unassigned MFA device "
+                      + serial
+                      + " (deactivated outside the operator, or left by an interrupted"
+                      + " enrolment) to enrol again");
         }
       }
       if (!removed) {
