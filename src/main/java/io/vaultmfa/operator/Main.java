@@ -156,7 +156,7 @@ public final class Main {
     OutsideCalls calls = new OutsideCalls(registry);
     BindingMetrics bindingMetrics = BindingMetrics.of(registry);
     Leadership leadership = Leadership.of(config, System.getenv(), client, onLostLease);
-    IamProvider iam = new IamProvider(aws, calls);
+    IamProvider iam = new IamProvider(aws, calls, config.iamRequestsPerSecond());
     TotpEngine vault = new TotpEngine(VaultClients.template(config), calls);
     var settings =
         new AwsMfaBindingReconciler.Settings(

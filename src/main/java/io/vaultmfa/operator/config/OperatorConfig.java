@@ -170,6 +170,7 @@ public final class OperatorConfig {
     }
     positiveInt(Setting.CONCURRENCY, 1);
     positiveInt(Setting.METRICS_PORT, 0);
+    positiveInt(Setting.AWS_IAM_RPS, 0);
     if (metricsPort() > 65535) {
       throw bad(Setting.METRICS_PORT, get(Setting.METRICS_PORT), "must be at most 65535");
     }
@@ -336,6 +337,11 @@ public final class OperatorConfig {
 
   public int metricsPort() {
     return positiveInt(Setting.METRICS_PORT, 0);
+  }
+
+  /** IAM requests per second the operator may send; 0 means no limit. */
+  public int iamRequestsPerSecond() {
+    return positiveInt(Setting.AWS_IAM_RPS, 0);
   }
 
   public boolean serverSideApply() {

@@ -91,6 +91,11 @@ public enum Setting {
       "Override the IAM endpoint (e.g. an emulator); empty: AWS."),
   AWS_STS_ENDPOINT(
       "aws.stsEndpoint", "VAULTMFA_AWS_STS_ENDPOINT", "", "Override the STS endpoint; empty: AWS."),
+  AWS_IAM_RPS(
+      "aws.iamRequestsPerSecond",
+      "VAULTMFA_AWS_IAM_RPS",
+      "0",
+      "Most IAM requests per second the operator sends, retries included; 0: no limit."),
   METRICS_PORT(
       "metrics.port",
       "VAULTMFA_METRICS_PORT",

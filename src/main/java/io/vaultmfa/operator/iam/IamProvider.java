@@ -43,10 +43,20 @@ public class IamProvider implements AutoCloseable {
   private final OutsideCalls calls;
   private final StsClient baseSts;
   private final Map<String, Iam> byRole = new ConcurrentHashMap<>();
+  private final Optional<IamRateLimit> iamRateLimit;
 
   public IamProvider(Settings settings, OutsideCalls calls) {
+    this(settings, calls, 0);
+  }
+
+  /**
+   * As above, with all IAM clients together (the operator's own and each assumed role's) sending at
+   * most {@code iamRequestsPerSecond} requests per second; 0 means no limit. STS is not limited.
+   */
+  public IamProvider(Settings settings, OutsideCalls calls, int iamRequestsPerSecond) {
     this.settings = settings;
     this.calls = calls;
+    this.iamRateLimit = IamRateLimit.perSecond(iamRequestsPerSecond);
     this.baseSts = sts(settings.credentials());
   }
 
@@ -67,7 +77,7 @@ public class IamProvider implements AutoCloseable {
         IamClient.builder()
             .region(Region.AWS_GLOBAL)
             .credentialsProvider(creds)
-            .overrideConfiguration(override());
+            .overrideConfiguration(override(iamRateLimit));
     settings.iamEndpoint().ifPresent(b::endpointOverride);
     return new Iam(b.build(), role.isEmpty() ? baseSts : sts(creds), calls);
   }
@@ -77,12 +87,12 @@ public class IamProvider implements AutoCloseable {
         StsClient.builder()
             .region(settings.region())
             .credentialsProvider(creds)
-            .overrideConfiguration(override());
+            .overrideConfiguration(override(Optional.empty()));
     settings.stsEndpoint().ifPresent(b::endpointOverride);
     return b.build();
   }
 
-  private ClientOverrideConfiguration override() {
+  private ClientOverrideConfiguration override(Optional<IamRateLimit> limit) {
     // Retries are chosen, not left to the SDK's default (which profiles and AWS_RETRY_MODE can
     // change). Standard mode tries a throttled, 5xx or timed-out call at most 3 times, with its
     // own jittered backoff, within one reconcile attempt (at most 30 s per call); the attempt
@@ -90,11 +100,14 @@ public class IamProvider implements AutoCloseable {
     // made at most 3 times per operator attempt, and attempts are spaced up to 5 minutes apart:
     // the two layers add up, they do not multiply. Adaptive mode would also rate-limit on the
     // client, holding reconcile threads; legacy mode tries 4 times.
+    List<ExecutionInterceptor> interceptors = new java.util.ArrayList<>();
+    limit.ifPresent(interceptors::add); // first: a request waits for its permit before the rest
+    interceptors.addAll(settings.interceptors());
     return ClientOverrideConfiguration.builder()
         .retryStrategy(RetryMode.STANDARD)
         .apiCallTimeout(Duration.ofSeconds(30))
         .apiCallAttemptTimeout(Duration.ofSeconds(10))
-        .executionInterceptors(settings.interceptors())
+        .executionInterceptors(interceptors)
         .build();
   }
 
