@@ -146,12 +146,35 @@ public final class Main {
     return operator;
   }
 
+  /** As above, with the reconciler built by {@code reconcilers}: the benchmark's seam. */
+  public static VaultMfaOperator start(
+      OperatorConfig config,
+      KubernetesClient client,
+      MeterRegistry registry,
+      IamProvider.Settings aws,
+      AwsMfaBindingReconciler.Factory reconcilers) {
+    VaultMfaOperator operator =
+        create(config, client, registry, aws, Leadership::exit, reconcilers);
+    begin(operator, config);
+    return operator;
+  }
+
   static VaultMfaOperator create(
       OperatorConfig config,
       KubernetesClient client,
       MeterRegistry registry,
       IamProvider.Settings aws,
       Runnable onLostLease) {
+    return create(config, client, registry, aws, onLostLease, AwsMfaBindingReconciler::new);
+  }
+
+  static VaultMfaOperator create(
+      OperatorConfig config,
+      KubernetesClient client,
+      MeterRegistry registry,
+      IamProvider.Settings aws,
+      Runnable onLostLease,
+      AwsMfaBindingReconciler.Factory reconcilers) {
     configure(registry);
     OutsideCalls calls = new OutsideCalls(registry);
     BindingMetrics bindingMetrics = BindingMetrics.of(registry);
@@ -182,7 +205,7 @@ public final class Main {
             client);
     var registered =
         operator.register(
-            new AwsMfaBindingReconciler(settings, iam, vault).withMetrics(bindingMetrics),
+            reconcilers.create(settings, iam, vault).withMetrics(bindingMetrics),
             c -> {
               c.withReconciliationMaxInterval(config.resyncInterval());
               // Never give up on a binding: exponential backoff with jitter, capped (see Backoff).

@@ -61,17 +61,34 @@ public class AwsMfaBindingReconciler implements Reconciler<AwsMfaBinding>, Clean
   private static final BindingMetrics UNCOUNTED = BindingMetrics.of(new SimpleMeterRegistry());
   private volatile BindingMetrics metrics = UNCOUNTED;
 
+  /** Builds the reconciler from what {@code Main} wires; the benchmark passes its own. */
+  @FunctionalInterface
+  public interface Factory {
+    AwsMfaBindingReconciler create(Settings settings, IamProvider iam, TotpEngine vault);
+  }
+
   public AwsMfaBindingReconciler(
       Settings settings,
       IamProvider iam,
       TotpEngine vault,
       Clock clock,
       DeviceStep.Sleeper sleeper) {
+    this(settings, iam, vault, clock, sleeper, null);
+  }
+
+  /** With another way of getting a new device's enable codes (null: ours); for the benchmark. */
+  AwsMfaBindingReconciler(
+      Settings settings,
+      IamProvider iam,
+      TotpEngine vault,
+      Clock clock,
+      DeviceStep.Sleeper sleeper,
+      DeviceStep.EnableCodes enableCodes) {
     this.settings = settings;
     this.iam = iam;
     this.vault = vault;
     this.clock = clock;
-    this.deviceStep = new DeviceStep(vault, clock, sleeper);
+    this.deviceStep = new DeviceStep(vault, clock, sleeper, enableCodes);
     this.cleanup = new Cleanup(vault);
   }
 
