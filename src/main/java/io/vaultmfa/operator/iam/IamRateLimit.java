@@ -13,7 +13,8 @@ import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 
 /**
  * Keeps the operator's IAM client under {@code aws.iamRequestsPerSecond}: every HTTP attempt,
- * retries included, takes a permit first, and waits for one when the second's permits are spent.
+ * retries included, takes a permit first. Permits come one every {@code 1/rate} seconds, so that no
+ * second, however it is cut, sees more than the rate (plus one); a request waits for its permit.
  * AWS throttles IAM per account, so an operator that enrols thousands of bindings at once should
  * not take the whole quota from everything else in the account.
  *
@@ -36,7 +37,7 @@ public final class IamRateLimit implements ExecutionInterceptor {
     this.perSecond = perSecond;
   }
 
-  /** A limit of {@code perSecond} requests in each second; empty for 0 (no limit). */
+  /** One permit every {@code 1/perSecond} seconds; empty for 0 (no limit). */
   public static Optional<IamRateLimit> perSecond(int perSecond) {
     if (perSecond <= 0) {
       return Optional.empty();
@@ -47,8 +48,8 @@ public final class IamRateLimit implements ExecutionInterceptor {
 
   static RateLimiterConfig config(int perSecond, Duration maxWait) {
     return RateLimiterConfig.custom()
-        .limitForPeriod(perSecond)
-        .limitRefreshPeriod(Duration.ofSeconds(1))
+        .limitForPeriod(1)
+        .limitRefreshPeriod(Duration.ofNanos(1_000_000_000L / perSecond))
         .timeoutDuration(maxWait)
         .build();
   }

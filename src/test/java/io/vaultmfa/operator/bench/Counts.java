@@ -12,7 +12,7 @@ import java.util.TreeMap;
  * {@code vault:ReadKey}, ...) and by {@link KubeWrites} at its Kubernetes client ({@code secrets},
  * {@code awsmfabindings/status}, ...).
  */
-record Counts(Map<String, Long> outside, Map<String, Long> kube) {
+record Counts(Map<String, Long> outside, Map<String, Long> kube, Map<String, Double> seconds) {
 
   /** The six columns of the table. */
   static final String[] COLUMNS = {
@@ -21,15 +21,20 @@ record Counts(Map<String, Long> outside, Map<String, Long> kube) {
 
   static Counts of(MeterRegistry meters, KubeWrites writes) {
     Map<String, Long> out = new TreeMap<>();
+    Map<String, Double> secs = new TreeMap<>();
     for (Timer t : meters.find(OutsideCalls.METRIC).timers()) {
       String key = t.getId().getTag("system") + ":" + t.getId().getTag("operation");
       out.merge(key, t.count(), Long::sum);
+      secs.merge(key, t.totalTime(java.util.concurrent.TimeUnit.NANOSECONDS) / 1e9, Double::sum);
     }
-    return new Counts(out, writes.snapshot());
+    return new Counts(out, writes.snapshot(), secs);
   }
 
   Counts minus(Counts before) {
-    return new Counts(diff(outside, before.outside), diff(kube, before.kube));
+    Map<String, Double> secs = new TreeMap<>();
+    seconds.forEach((k, v) -> secs.put(k, v - before.seconds.getOrDefault(k, 0.0)));
+    secs.values().removeIf(v -> v == 0);
+    return new Counts(diff(outside, before.outside), diff(kube, before.kube), secs);
   }
 
   private static Map<String, Long> diff(Map<String, Long> a, Map<String, Long> b) {
@@ -42,6 +47,15 @@ record Counts(Map<String, Long> outside, Map<String, Long> kube) {
           }
         });
     return d;
+  }
+
+  /** Mean seconds per call of each operation, slowest first. */
+  Map<String, Double> meanSeconds() {
+    Map<String, Double> m = new LinkedHashMap<>();
+    seconds.entrySet().stream()
+        .sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))
+        .forEach(e -> m.put(e.getKey(), e.getValue() / outside.getOrDefault(e.getKey(), 1L)));
+    return m;
   }
 
   long total() {
@@ -85,6 +99,7 @@ record Counts(Map<String, Long> outside, Map<String, Long> kube) {
     m.put("bindings", per);
     m.put("outsideCallsByOperation", outside);
     m.put("kubernetesWritesByResource", kube);
+    m.put("outsideCallSecondsByOperation", seconds);
     return m;
   }
 }

@@ -22,6 +22,7 @@ final class InProcessOperator implements AutoCloseable {
 
   final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   final KubeWrites writes = new KubeWrites();
+  final AwsAttempts attempts = new AwsAttempts();
   private final KubernetesClient client;
   private final Operator operator;
 
@@ -51,7 +52,7 @@ final class InProcessOperator implements AutoCloseable {
             OperatorConfig.of(s),
             client,
             meters,
-            stack.moto.operatorSettings(List.of()),
+            stack.moto.operatorSettings(List.of(attempts)),
             reconcilers);
   }
 

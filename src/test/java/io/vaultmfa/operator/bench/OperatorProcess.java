@@ -28,7 +28,8 @@ import java.util.regex.Pattern;
  */
 final class OperatorProcess implements AutoCloseable {
 
-  static final List<String> JVM_OPTIONS = List.of("-XX:MaxRAM=512m", "-XX:MaxRAMPercentage=75");
+  static final List<String> JVM_OPTIONS =
+      List.of("-XX:MaxRAM=512m", "-XX:MaxRAMPercentage=75", "-XX:+UseSerialGC");
   private static final Pattern HEAP_LINE =
       Pattern.compile("(?m)^\\s*(\\S.*?(?:heap|generation)) +total (\\d+)K, used (\\d+)K");
 
@@ -44,7 +45,8 @@ final class OperatorProcess implements AutoCloseable {
     this.log = log;
   }
 
-  static OperatorProcess start(BenchStack stack, String namespace, Path dir, String name) {
+  static OperatorProcess start(
+      BenchStack stack, String namespace, Path dir, String name, List<String> moreJvmOptions) {
     try {
       Files.createDirectories(dir);
       Path token = dir.resolve("vault-token");
@@ -69,6 +71,7 @@ final class OperatorProcess implements AutoCloseable {
       List<String> cmd = new ArrayList<>();
       cmd.add(ProcessHandle.current().info().command().orElse("java"));
       cmd.addAll(JVM_OPTIONS);
+      cmd.addAll(moreJvmOptions);
       cmd.add("-cp");
       cmd.add(classpath());
       cmd.add("io.vaultmfa.operator.Main");
@@ -160,6 +163,22 @@ final class OperatorProcess implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
+  }
+
+  /** Committed memory by category (MiB), from Native Memory Tracking (when it is on). */
+  Map<String, Long> nativeMemoryMiB() {
+    String out = jcmd("VM.native_memory summary scale=KB");
+    Map<String, Long> m = new java.util.LinkedHashMap<>();
+    Matcher total = Pattern.compile("Total: reserved=\\d+KB, committed=(\\d+)KB").matcher(out);
+    if (total.find()) {
+      m.put("Total", Long.parseLong(total.group(1)) / 1024);
+    }
+    Matcher c =
+        Pattern.compile("(?m)^-\\s+(.+?) \\(reserved=\\d+KB, committed=(\\d+)KB").matcher(out);
+    while (c.find()) {
+      m.put(c.group(1).trim(), Long.parseLong(c.group(2)) / 1024);
+    }
+    return m;
   }
 
   /** The sum of a counter over all its series in the operator's /metrics; -1 if unreachable. */

@@ -48,7 +48,10 @@ final class Tracker implements ResourceEventHandler<AwsMfaBinding>, AutoCloseabl
     long now = System.nanoTime();
     String name = b.getMetadata().getName();
     last.put(name, b);
-    if (!b.getMetadata().getFinalizers().isEmpty() || b.getStatus() != null) {
+    if (!b.getMetadata().getFinalizers().isEmpty()
+        || (b.getStatus() != null
+            && b.getStatus().getConditions() != null
+            && !b.getStatus().getConditions().isEmpty())) {
       touched.putIfAbsent(name, now);
     }
     if (readyCondition(b).filter(c -> "True".equals(c.getStatus())).isPresent()) {
