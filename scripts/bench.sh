@@ -6,7 +6,10 @@
 #
 #   scripts/bench.sh                 # everything: about 40 minutes on 2 cores
 #   scripts/bench.sh --quick         # small sizes, to see that it works (a few minutes)
-#   scripts/bench.sh --help          # the options (sizes, concurrency, rate, parts)
+#   scripts/bench.sh --help          # the options (sizes, concurrency, rate, parts, --jfr)
+#   BENCH_JVM_ARGS=-XX:StartFlightRecording=filename=target/bench/bench.jfr scripts/bench.sh ...
+#                                    # profile the benchmark's JVM, where the operator runs for
+#                                    # parts 1-3 (summary: JfrSummary, see README "Benchmark")
 #
 # Needs Java 17+, Maven, python3 with pip, Go, kubectl, openssl and curl.
 set -euo pipefail
@@ -18,4 +21,4 @@ bash scripts/install-tools.sh
 bash scripts/controlplane.sh build
 # jansi.noreset: Debian's Maven 3.8 prints stray colour resets even with -q.
 MAVEN_OPTS="${MAVEN_OPTS:-} -Djansi.noreset=true" \
-  mvn -B -q -Pbench verify -Dbench.args="$*"
+  mvn -B -q -Pbench verify -Dbench.args="$*" -Dbench.jvmArgs="${BENCH_JVM_ARGS:-}"

@@ -16,7 +16,12 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class KubeWrites implements Interceptor {
 
+  private static final String TIMING_HEADER = "X-Benchmark-Write";
   private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
+  private final Map<String, Long> started = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong ids =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final LongAdder nanos = new LongAdder();
 
   @Override
   public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
@@ -25,6 +30,28 @@ final class KubeWrites implements Interceptor {
       return;
     }
     counts.computeIfAbsent(resource(request.uri().getPath()), k -> new LongAdder()).increment();
+    // The request the client finally sends is a copy; a header finds it again in after().
+    String id = String.valueOf(ids.incrementAndGet());
+    builder.header(TIMING_HEADER, id);
+    started.put(id, System.nanoTime());
+  }
+
+  @Override
+  public void after(
+      HttpRequest request,
+      io.fabric8.kubernetes.client.http.HttpResponse<?> response,
+      io.fabric8.kubernetes.client.http.AsyncBody.Consumer<java.util.List<java.nio.ByteBuffer>>
+          consumer) {
+    String id = request.header(TIMING_HEADER);
+    Long t = id == null ? null : started.remove(id);
+    if (t != null) {
+      nanos.add(System.nanoTime() - t);
+    }
+  }
+
+  /** Seconds spent waiting for write requests, until their response headers arrived. */
+  double seconds() {
+    return nanos.sum() / 1e9;
   }
 
   /** {@code /apis/g/v/namespaces/ns/plural/name/sub} to {@code plural/sub}. */
