@@ -21,7 +21,9 @@ def _create_with_tags(self):
     path = self._get_param("Path") or "/"
     name = self._get_param("VirtualMFADeviceName")
     tags = self._get_param("Tags", [])
-    for serial, device in self.backend.virtual_mfa_devices.items():
+    # A copy: moto serves requests on threads, and another create may add a device meanwhile
+    # ("dictionary changed size during iteration" would answer 500 after the device was made).
+    for serial, device in list(self.backend.virtual_mfa_devices.items()):
         if serial.endswith(":mfa" + path + name):
             device.tags = tags
     return result
