@@ -67,13 +67,6 @@ final class InProcessOperator implements AutoCloseable {
         .sum();
   }
 
-  /** Seconds reconcile threads spent in reconcile (java-operator-sdk's timer). */
-  double reconcileSeconds() {
-    return meters.find("operator.sdk.controllers.execution.reconcile").timers().stream()
-        .mapToDouble(t -> t.totalTime(java.util.concurrent.TimeUnit.NANOSECONDS) / 1e9)
-        .sum();
-  }
-
   /** Everything that moves when the operator works: outside calls, writes, reconciliations. */
   long activity() {
     return counts().total() + reconciles();

@@ -21,10 +21,12 @@ import java.util.regex.Pattern;
 
 /**
  * The operator as its own process, started as a Deployment starts it: {@code java
- * io.vaultmfa.operator.Main} with a configuration file and environment variables, so that its
- * resident memory is the operator's alone. JVM options as in {@code deploy/deployment.yaml}: a 512
- * MiB memory limit ({@code -XX:MaxRAM}, which the JVM otherwise reads from the container's cgroup)
- * and {@code -XX:MaxRAMPercentage=75}.
+ * io.vaultmfa.operator.Main} with a configuration file and environment variables (leader election
+ * on, as in {@code deploy/}), so that its resident memory is the operator's alone. JVM options as
+ * in {@code deploy/deployment.yaml}: a 512 MiB memory limit ({@code -XX:MaxRAM}, which the JVM
+ * otherwise reads from the container's cgroup), {@code -XX:MaxRAMPercentage=75}, and the collector
+ * the JVM picks by itself in such a container (Serial, below 1792 MiB of memory), which it would
+ * not pick on this larger machine.
  */
 final class OperatorProcess implements AutoCloseable {
 
@@ -67,6 +69,10 @@ final class OperatorProcess implements AutoCloseable {
               "  stsEndpoint: " + stack.moto.endpoint(),
               "metrics:",
               "  port: " + port,
+              // As deploy/ runs it: one active replica, elected through a Lease.
+              "leaderElection:",
+              "  enabled: true",
+              "  leaseNamespace: " + namespace,
               ""));
       List<String> cmd = new ArrayList<>();
       cmd.add(ProcessHandle.current().info().command().orElse("java"));

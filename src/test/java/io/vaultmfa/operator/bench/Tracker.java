@@ -68,16 +68,32 @@ final class Tracker implements ResourceEventHandler<AwsMfaBinding>, AutoCloseabl
         .findFirst();
   }
 
-  /** Waits until every name is in {@code seen}; false when the time ran out. */
+  /** No binding got further for this long: the rest are stuck (their reasons get reported). */
+  static final Duration STALLED = Duration.ofSeconds(180);
+
+  /**
+   * Waits until every name is in {@code seen}; false when the time ran out, or when none was added
+   * for {@link #STALLED}.
+   */
   static boolean await(Map<String, Long> seen, Collection<String> names, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (!seen.keySet().containsAll(names)) {
-      if (System.nanoTime() > deadline) {
+    int last = -1;
+    long progressed = System.nanoTime();
+    while (true) {
+      int have = (int) names.stream().filter(seen::containsKey).count();
+      if (have == names.size()) {
+        return true;
+      }
+      long now = System.nanoTime();
+      if (have != last) {
+        last = have;
+        progressed = now;
+      }
+      if (now > deadline || now - progressed > STALLED.toNanos()) {
         return false;
       }
-      Benchmark.sleep(Duration.ofMillis(100));
+      Benchmark.sleep(Duration.ofMillis(200));
     }
-    return true;
   }
 
   /** For bindings that are not Ready: how many have each Ready reason. */
