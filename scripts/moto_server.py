@@ -12,6 +12,7 @@ from moto.core.responses import ActionResult
 from moto.iam.exceptions import NoSuchEntity
 from moto.iam.responses import IamResponse
 from moto.server import main
+from moto.utilities.utils import get_partition
 
 _create = IamResponse.create_virtual_mfa_device
 
@@ -21,11 +22,13 @@ def _create_with_tags(self):
     path = self._get_param("Path") or "/"
     name = self._get_param("VirtualMFADeviceName")
     tags = self._get_param("Tags", [])
-    # A copy: moto serves requests on threads, and another create may add a device meanwhile
-    # ("dictionary changed size during iteration" would answer 500 after the device was made).
-    for serial, device in list(self.backend.virtual_mfa_devices.items()):
-        if serial.endswith(":mfa" + path + name):
-            device.tags = tags
+    # Looked up by its serial, not by walking the devices: moto serves requests on threads, and a
+    # walk while another create adds a device fails ("dictionary changed size during iteration")
+    # with a 500 after this device was made, leaving it untagged.
+    serial = f"arn:{get_partition(self.region)}:iam::{self.backend.account_id}:mfa{path}{name}"
+    device = self.backend.virtual_mfa_devices.get(serial)
+    if device is not None:
+        device.tags = tags
     return result
 
 
