@@ -868,9 +868,13 @@ public final class Benchmark {
     r.put("heapUsedAfterGcMiB", heap[0] / 1024);
     r.put("heapCommittedMiB", heap[1] / 1024);
     r.put("rssAfterGcMiB", rssAfter[0] / 1024);
+    List<String> histogram = p.histogram(12);
+    r.put("heapHistogramTop", histogram);
     OUT.printf(
         "  %s, %d bindings: RSS %d MiB (peak %d), heap used after GC %d MiB of %d committed%n",
         state, n, rss[0] / 1024, rss[1] / 1024, heap[0] / 1024, heap[1] / 1024);
+    OUT.println("  live heap by class (MiB, instances, class):");
+    histogram.forEach(h -> OUT.println("    " + h));
     if (n >= 10000) {
       target(
           rss[0] / 1024 < 256,

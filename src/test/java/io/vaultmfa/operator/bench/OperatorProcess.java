@@ -171,6 +171,24 @@ final class OperatorProcess implements AutoCloseable {
     }
   }
 
+  /** The classes with the most live bytes (jcmd GC.class_histogram; it runs a full GC first). */
+  List<String> histogram(int top) {
+    List<String> lines = new ArrayList<>();
+    for (String line : jcmd("GC.class_histogram").split("\n")) {
+      Matcher m = Pattern.compile("^\\s*\\d+:\\s+(\\d+)\\s+(\\d+)\\s+(\\S+)").matcher(line);
+      if (m.find() && lines.size() < top) {
+        lines.add(
+            String.format(
+                java.util.Locale.ROOT,
+                "%6.1f MiB %9s %s",
+                Long.parseLong(m.group(2)) / 1048576.0,
+                m.group(1),
+                m.group(3)));
+      }
+    }
+    return lines;
+  }
+
   /** Committed memory by category (MiB), from Native Memory Tracking (when it is on). */
   Map<String, Long> nativeMemoryMiB() {
     String out = jcmd("VM.native_memory summary scale=KB");
