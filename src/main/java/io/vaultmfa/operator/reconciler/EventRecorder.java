@@ -1,5 +1,7 @@
 package io.vaultmfa.operator.reconciler;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
@@ -8,32 +10,51 @@ import io.vaultmfa.operator.metrics.BindingMetrics;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Emits core/v1 Events on bindings. The same reason and message for the same object is sent at most
  * once per {@link #QUIET} period, so that a binding stuck in a retry loop does not flood the
- * namespace. An Event that cannot be written is logged and dropped: it never fails a reconcile.
+ * namespace. The Events sent are remembered for that period, at most {@value #REMEMBERED} of them
+ * by default (beyond that the least used are forgotten early, which at worst repeats an Event). An
+ * Event that cannot be written is logged and dropped: it never fails a reconcile.
  */
 final class EventRecorder {
 
   static final Duration QUIET = Duration.ofMinutes(10);
+  static final int REMEMBERED = 10_000;
   private static final Logger LOG = LoggerFactory.getLogger(EventRecorder.class);
   private static final String COMPONENT = "vault-mfa-operator";
 
   private final KubernetesClient client;
   private final Clock clock;
   private final BindingMetrics metrics;
-  private final Map<String, Instant> recent = new ConcurrentHashMap<>();
+  private final Cache<String, Instant> recent;
 
   EventRecorder(KubernetesClient client, Clock clock, BindingMetrics metrics) {
+    this(client, clock, metrics, REMEMBERED);
+  }
+
+  EventRecorder(KubernetesClient client, Clock clock, BindingMetrics metrics, int remembered) {
     this.client = client;
     this.clock = clock;
     this.metrics = metrics;
+    this.recent =
+        Caffeine.newBuilder()
+            .expireAfterWrite(QUIET)
+            .maximumSize(remembered)
+            .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
+            .executor(Runnable::run)
+            .build();
+  }
+
+  /** How many Events are remembered now, after expired ones are dropped; for tests. */
+  long remembered() {
+    recent.cleanUp();
+    return recent.estimatedSize();
   }
 
   void normal(HasMetadata on, EventReason reason, String message) {
@@ -57,17 +78,12 @@ final class EventRecorder {
     count(reason);
     Instant now = Instant.now(clock);
     String key = on.getMetadata().getUid() + "|" + reason + "|" + message;
-    Instant last = recent.get(key);
-    if (last != null && Duration.between(last, now).compareTo(QUIET) < 0) {
+    if (recent.asMap().putIfAbsent(key, now) != null) {
       LOG.debug("{}: {} (Event not repeated)", reason, message);
       return;
     }
     // One log line per change made or failure met; namespace and name come from the MDC.
     LOG.info("{}: {}", reason, message);
-    recent.put(key, now);
-    if (recent.size() > 10_000) {
-      recent.entrySet().removeIf(e -> Duration.between(e.getValue(), now).compareTo(QUIET) > 0);
-    }
     String ns = on.getMetadata().getNamespace();
     try {
       client
