@@ -7,14 +7,12 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vaultmfa.operator.api.Reason;
 import io.vaultmfa.operator.iam.Iam;
 import io.vaultmfa.operator.metrics.OutsideCalls;
+import io.vaultmfa.operator.testing.SettableClock;
 import io.vaultmfa.operator.totp.Seed;
 import java.lang.reflect.Proxy;
-import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -38,7 +36,7 @@ class EnableCodesTest {
   private static final String K01_SEED = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 
   private final List<String[]> sent = new ArrayList<>();
-  private final AtomicReference<Instant> now = new AtomicReference<>();
+  private final SettableClock now = new SettableClock(Instant.EPOCH);
   private final List<Instant> slept = new ArrayList<>();
   private int refusals;
   private boolean answerLost;
@@ -122,26 +120,9 @@ class EnableCodesTest {
   }
 
   private DeviceStep step() {
-    Clock clock =
-        new Clock() {
-          @Override
-          public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-          }
-
-          @Override
-          public Clock withZone(java.time.ZoneId zone) {
-            return this;
-          }
-
-          @Override
-          public Instant instant() {
-            return now.get();
-          }
-        };
     return new DeviceStep(
         null,
-        clock,
+        now,
         t -> {
           slept.add(t);
           now.set(t);

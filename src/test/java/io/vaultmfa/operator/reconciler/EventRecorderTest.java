@@ -8,10 +8,9 @@ import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vaultmfa.operator.api.AwsMfaBinding;
 import io.vaultmfa.operator.metrics.BindingMetrics;
-import java.time.Clock;
+import io.vaultmfa.operator.testing.SettableClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -22,29 +21,11 @@ class EventRecorderTest {
 
   KubernetesClient client;
 
-  private Instant now = Instant.parse("2026-12-03T10:00:00Z");
+  private final SettableClock clock = new SettableClock(Instant.parse("2026-12-03T10:00:00Z"));
   private EventRecorder events;
-  private Clock clock;
 
   @BeforeEach
   void setUp() {
-    clock =
-        new Clock() {
-          @Override
-          public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-          }
-
-          @Override
-          public Clock withZone(java.time.ZoneId zone) {
-            return this;
-          }
-
-          @Override
-          public Instant instant() {
-            return now;
-          }
-        };
     events = new EventRecorder(client, clock, BindingMetrics.of(new SimpleMeterRegistry()));
   }
 
@@ -54,12 +35,12 @@ class EventRecorderTest {
 
     events.warning(
         binding, EventReason.ReconcileFailed, "cannot write key aws-b1: Vault is sealed");
-    now = now.plus(Duration.ofMinutes(9));
+    clock.set(clock.instant().plus(Duration.ofMinutes(9)));
     events.warning(
         binding, EventReason.ReconcileFailed, "cannot write key aws-b1: Vault is sealed");
     assertThat(written()).hasSize(1);
 
-    now = now.plus(Duration.ofMinutes(2));
+    clock.set(clock.instant().plus(Duration.ofMinutes(2)));
     events.warning(
         binding, EventReason.ReconcileFailed, "cannot write key aws-b1: Vault is sealed");
     assertThat(written()).hasSize(2);
@@ -90,7 +71,7 @@ class EventRecorderTest {
     assertThat(written()).hasSize(300);
     assertThat(events.remembered()).isLessThanOrEqualTo(100);
 
-    now = now.plus(EventRecorder.QUIET).plusSeconds(1);
+    clock.set(clock.instant().plus(EventRecorder.QUIET).plusSeconds(1));
     assertThat(events.remembered()).isZero();
   }
 
