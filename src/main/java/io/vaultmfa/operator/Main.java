@@ -214,6 +214,7 @@ public final class Main {
                 c.settingNamespaces(config.watchNamespaces());
               }
               config.labelSelector().ifPresent(c::withLabelSelector);
+              c.withItemStore(AwsMfaBindingReconciler.withoutManagedFields());
             });
     // The controller's own informer cache: every binding this deployment handles, kept current
     // on standby replicas too. RegisteredController is the Controller itself in JOSDK 5.

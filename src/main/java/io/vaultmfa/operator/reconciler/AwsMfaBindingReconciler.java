@@ -1,6 +1,8 @@
 package io.vaultmfa.operator.reconciler;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.informers.cache.ItemStore;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
@@ -13,6 +15,7 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.TransformingItemStore;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vaultmfa.operator.api.AwsMfaBinding;
 import io.vaultmfa.operator.api.AwsMfaBindingStatus;
@@ -119,9 +122,24 @@ public class AwsMfaBindingReconciler implements Reconciler<AwsMfaBinding>, Clean
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Secret.class, AwsMfaBinding.class)
                 .withLabelSelector(SecretStep.MANAGED_BY_LABEL + "=" + SecretStep.MANAGED_BY)
+                .withItemStore(withoutManagedFields())
                 .build(),
             context);
     return List.of(secrets);
+  }
+
+  /**
+   * An informer cache that keeps each object without its {@code metadata.managedFields}: nothing
+   * here reads them, and as nested maps they were the larger part of a cached binding. The operator
+   * never writes a cached object back whole (server-side apply, or a fresh read to edit), and an
+   * update without managedFields would leave the server's unchanged anyway.
+   */
+  public static <R extends HasMetadata> ItemStore<R> withoutManagedFields() {
+    return new TransformingItemStore<>(
+        r -> {
+          r.getMetadata().setManagedFields(null);
+          return r;
+        });
   }
 
   @Override
