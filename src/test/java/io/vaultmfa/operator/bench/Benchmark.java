@@ -646,7 +646,7 @@ public final class Benchmark {
       double per = v[i] / (double) n;
       measured[i + 2] = f2(per);
       minimum[i + 2] = min[i];
-      ratio[i + 2] = min[i] == 0 ? (per == 0 ? "-" : "inf") : f1(per / min[i]);
+      ratio[i + 2] = min[i] == 0 ? (per == 0 ? "-" : "n/a (min 0)") : f1(per / min[i]);
     }
     t.row(measured);
     t.row(minimum);

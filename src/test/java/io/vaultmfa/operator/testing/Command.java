@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -26,9 +27,24 @@ public final class Command {
 
   /** As {@link #run(List)}, with {@code stdin} written to the command's standard input. */
   public static Result run(List<String> command, String stdin) {
-    requireOnPath(command.get(0));
+    return run(command, stdin, Map.of());
+  }
+
+  /**
+   * As {@link #run(List, String)}, with {@code env} added to the environment. The command is a name
+   * on PATH or a path to an executable (such as {@code .tools/bin/helm}).
+   */
+  public static Result run(List<String> command, String stdin, Map<String, String> env) {
+    String name = command.get(0);
+    if (name.contains("/")) {
+      requireExecutable(Path.of(name));
+    } else {
+      requireOnPath(name);
+    }
     try {
-      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+      builder.environment().putAll(env);
+      Process p = builder.start();
       if (stdin != null) {
         p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
       }
@@ -44,6 +60,14 @@ public final class Command {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
+    }
+  }
+
+  /** Fails with the install hint when {@code file} is not an executable file. */
+  public static void requireExecutable(Path file) {
+    if (!Files.isExecutable(file)) {
+      throw new AssertionError(
+          file + " is missing; scripts/install-tools.sh installs it (scripts/test.sh runs it)");
     }
   }
 
