@@ -17,7 +17,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${repo}"
 
-bash scripts/install-tools.sh
+bash scripts/install-tools.sh --no-helm
 bash scripts/controlplane.sh build
 # jansi.noreset: Debian's Maven 3.8 prints stray colour resets even with -q.
 MAVEN_OPTS="${MAVEN_OPTS:-} -Djansi.noreset=true" \

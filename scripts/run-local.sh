@@ -15,7 +15,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${repo}"
 
-bash scripts/install-tools.sh
+bash scripts/install-tools.sh --no-helm
 bash scripts/controlplane.sh build
 
 echo "building (mvn -q test-compile) ..."
