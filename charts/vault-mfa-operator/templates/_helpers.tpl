@@ -1,13 +1,14 @@
 {{/*
 The release's full name: the release name when it already holds the chart's name (the usual
-"helm install vault-mfa-operator ..."), else "<release>-vault-mfa-operator". Cut to 63
-characters, the limit of a label value and of most object names.
+"helm install vault-mfa-operator ..."), else "<release>-vault-mfa-operator". Cut to 47
+characters, so that the longest name made from it (<fullname>-leader-election) stays within the 63
+of a label value and of a Service name.
 */}}
 {{- define "vault-mfa-operator.fullname" -}}
 {{- if contains .Chart.Name .Release.Name -}}
-{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- .Release.Name | trunc 47 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 47 | trimSuffix "-" -}}
 {{- end -}}
 {{- end -}}
 
@@ -39,4 +40,18 @@ given, so that two releases in one namespace never share a Lease.
 {{- end -}}
 {{- $_ := set $config "leaderElection" $election -}}
 {{- toYaml $config -}}
+{{- end -}}
+
+
+{{/*
+Environment variables the chart sets itself: a value in env of the same name would silently win
+or lose depending on the order, so the chart refuses it and names the value to use instead.
+*/}}
+{{- define "vault-mfa-operator.checkEnv" -}}
+{{- $reserved := dict "VAULTMFA_CONFIG" "config" "VAULTMFA_LEADER_ELECTION" "replicaCount (leader election is always on)" "POD_NAMESPACE" "the release namespace" "JAVA_TOOL_OPTIONS" "javaToolOptions" -}}
+{{- range .Values.env -}}
+{{- if hasKey $reserved (toString .name) -}}
+{{- fail (printf "env: %s is set by the chart; use %s instead" .name (get $reserved (toString .name))) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}

@@ -8,16 +8,19 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import io.vaultmfa.operator.config.OperatorConfig;
+import io.vaultmfa.operator.config.Setting;
 import io.vaultmfa.operator.testing.Command;
 import io.vaultmfa.operator.testing.Helm;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -55,16 +58,7 @@ class HelmChartTest {
     assertThat(none.exitCode()).isNotZero();
     assertThat(none.output()).contains("/config/clusterId").contains("/config/vault/address");
 
-    Command.Result badAddress =
-        Helm.run(
-            List.of(
-                "template",
-                "vault-mfa-operator",
-                Helm.CHART,
-                "--set",
-                "config.clusterId=prod-eu-1",
-                "--set",
-                "config.vault.address=vault.example.com"));
+    Command.Result badAddress = templateWith("prod-eu-1", "vault.example.com");
     assertThat(badAddress.exitCode()).isNotZero();
     assertThat(badAddress.output()).contains("/config/vault/address").contains("pattern");
   }
@@ -119,6 +113,108 @@ class HelmChartTest {
     assertThat(selector.path("app.kubernetes.io/instance").asText()).isEqualTo("shard-a");
     assertThat(one(a, "PodDisruptionBudget").at("/spec/selector/matchLabels")).isEqualTo(selector);
     assertThat(one(a, "Service").at("/spec/selector")).isEqualTo(selector);
+  }
+
+  @Test
+  void theValuesSchemaListsEveryOperatorSettingButTheChartsOwn() throws Exception {
+    JsonNode config =
+        YAML.readTree(REPO.resolve(Helm.CHART).resolve("values.schema.json").toFile())
+            .at("/properties/config");
+    Set<String> inSchema = new TreeSet<>();
+    schemaKeys(config, "", inSchema);
+    Set<String> settings =
+        Arrays.stream(Setting.values())
+            .map(Setting::key)
+            .collect(Collectors.toCollection(TreeSet::new));
+    // Set by the chart itself (env, Role) or not to be kept in a ConfigMap.
+    settings.removeAll(
+        Set.of("leaderElection.enabled", "leaderElection.leaseNamespace", "vault.token"));
+    assertThat(inSchema).isEqualTo(settings);
+  }
+
+  @Test
+  void aTypoOrABadValueInsideConfigIsRefusedByName() {
+    Map<String, String> cases =
+        Map.of(
+            "config.vault.adress=https://vault.example.com", "adress",
+            "config.metrics.port=0", "/config/metrics/port",
+            "config.logging.format=xml", "/config/logging/format",
+            "config.vault.auth=approle", "/config/vault/auth",
+            "config.resyncInterval=10 minutes", "/config/resyncInterval",
+            "config.concurrency=0", "/config/concurrency",
+            "config.leaderElection.leaseNamespace=kube-system", "leaseNamespace",
+            "config.vault.token=hvs.secret", "token");
+    cases.forEach(
+        (set, named) -> {
+          Command.Result r =
+              Helm.run(args("template", "vault-mfa-operator", Helm.CHART, "--set", set));
+          assertThat(r.exitCode()).as("%s: %s", set, r.output()).isNotZero();
+          assertThat(r.output()).as(set).contains(named);
+        });
+    // A cluster id of digits is a number to --set: it needs --set-string.
+    Command.Result numericId = templateWith("42", "https://vault.example.com:8200");
+    assertThat(numericId.exitCode()).isNotZero();
+    assertThat(numericId.output()).contains("/config/clusterId");
+  }
+
+  @Test
+  void aLongReleaseNameKeepsEveryNameAndLabelWithin63Characters() throws Exception {
+    String release = "a".repeat(30) + "-" + "b".repeat(22); // 53: Helm's longest release name
+    List<JsonNode> docs = render(release);
+    assertThat(byKindAndName(docs)).hasSize(byKindAndName(render("vault-mfa-operator")).size());
+    for (JsonNode d : docs) {
+      String what = d.path("kind").asText() + "/" + d.at("/metadata/name").asText();
+      assertThat(d.at("/metadata/name").asText().length()).as(what).isLessThanOrEqualTo(63);
+      d.at("/metadata/labels")
+          .fields()
+          .forEachRemaining(
+              l -> assertThat(l.getValue().asText().length()).as(what).isLessThanOrEqualTo(63));
+    }
+  }
+
+  @Test
+  void podLabelsAnnotationsAndEnvCannotTakeOverWhatTheChartSets() throws Exception {
+    JsonNode d =
+        one(
+            render(
+                "shard-a",
+                "--set",
+                "podLabels.app\\.kubernetes\\.io/instance=other",
+                "--set",
+                "podLabels.team=platform",
+                "--set",
+                "podAnnotations.checksum/config=stale",
+                "--set",
+                "podAnnotations.example\\.com/owner=platform"),
+            "Deployment");
+    JsonNode meta = d.at("/spec/template/metadata");
+    assertThat(meta.at("/labels").path("app.kubernetes.io/instance").asText()).isEqualTo("shard-a");
+    assertThat(meta.at("/labels").path("team").asText()).isEqualTo("platform");
+    assertThat(meta.at("/annotations").path("checksum/config").asText()).hasSize(64);
+    assertThat(meta.at("/annotations").path("example.com/owner").asText()).isEqualTo("platform");
+
+    Command.Result r =
+        Helm.run(
+            args(
+                "template",
+                "vault-mfa-operator",
+                Helm.CHART,
+                "--set",
+                "env[0].name=JAVA_TOOL_OPTIONS",
+                "--set",
+                "env[0].value=-Xmx1g"));
+    assertThat(r.exitCode()).isNotZero();
+    assertThat(r.output())
+        .contains("env: JAVA_TOOL_OPTIONS is set by the chart")
+        .contains("javaToolOptions");
+  }
+
+  @Test
+  void aSingleReplicaGetsNoDisruptionBudgetThatWouldBlockDrains() throws Exception {
+    List<JsonNode> one = render("vault-mfa-operator", "--set", "replicaCount=1");
+    assertThat(one).noneMatch(d -> d.path("kind").asText().equals("PodDisruptionBudget"));
+    assertThat(render("vault-mfa-operator"))
+        .anyMatch(d -> d.path("kind").asText().equals("PodDisruptionBudget"));
   }
 
   @Test
@@ -201,6 +297,19 @@ class HelmChartTest {
     return all;
   }
 
+  /** {@code helm template} with the two required settings given as {@code --set}. */
+  private static Command.Result templateWith(String clusterId, String vaultAddress) {
+    return Helm.run(
+        List.of(
+            "template",
+            "vault-mfa-operator",
+            Helm.CHART,
+            "--set",
+            "config.clusterId=" + clusterId,
+            "--set",
+            "config.vault.address=" + vaultAddress));
+  }
+
   /** {@code helm template <release> --namespace vault-mfa-operator} with the required values. */
   static List<JsonNode> render(String release, String... extra) throws Exception {
     List<String> a = args("template", release, Helm.CHART, "--namespace", "vault-mfa-operator");
@@ -249,6 +358,21 @@ class HelmChartTest {
     List<JsonNode> found = docs.stream().filter(d -> d.path("kind").asText().equals(kind)).toList();
     assertThat(found).as(kind).hasSize(1);
     return found.get(0);
+  }
+
+  /** The dotted keys of the leaves of a values schema's object. */
+  private static void schemaKeys(JsonNode schema, String prefix, Set<String> into) {
+    JsonNode props = schema.path("properties");
+    if (!props.isObject() || props.isEmpty()) {
+      into.add(prefix);
+      return;
+    }
+    props
+        .fields()
+        .forEachRemaining(
+            f ->
+                schemaKeys(
+                    f.getValue(), prefix.isEmpty() ? f.getKey() : prefix + "." + f.getKey(), into));
   }
 
   @SuppressWarnings("unchecked")

@@ -40,21 +40,7 @@ class HelmInstallE2E {
 
   @Test
   void installsAReleaseThatMayDoWhatTheOperatorDoesAndUninstallsItKeepingTheCrd() {
-    Command.Result installed =
-        helm(
-            "install",
-            RELEASE,
-            Helm.CHART,
-            "--namespace",
-            NAMESPACE,
-            "--create-namespace",
-            // The shared plane has the CRD from kubectl apply -f crds/; Helm 4 would apply its
-            // copy with server-side apply and stop at the conflict with kubectl's field manager.
-            "--skip-crds",
-            "--set",
-            "config.clusterId=helm-e2e",
-            "--set",
-            "config.vault.address=https://vault.example.com:8200");
+    Command.Result installed = install(NAMESPACE);
     assertThat(installed.exitCode()).as(installed.output()).isZero();
     assertThat(helm("status", RELEASE, "--namespace", NAMESPACE).output())
         .contains("STATUS: deployed");
@@ -89,11 +75,41 @@ class HelmInstallE2E {
     assertThat(canI("delete", "awsmfabindings.vaultmfa.io", "-n", "team-a")).isFalse();
     assertThat(canI("get", "configmaps", "-n", "team-a")).isFalse();
 
+    // The same release name in another namespace would need the same ClusterRole: Helm refuses
+    // it rather than taking the first release's objects over (README, "Install with Helm").
+    Command.Result twin = install(NAMESPACE + "-twin");
+    assertThat(twin.exitCode()).isNotZero();
+    assertThat(twin.output()).contains("ClusterRole").contains("invalid ownership metadata");
+    assertThat(
+            cp.kubectl(
+                    "get", "clusterrolebinding/" + NAME, "-o", "jsonpath={.subjects[0].namespace}")
+                .output()
+                .trim())
+        .isEqualTo(NAMESPACE);
+    assertThat(helm("list", "--all-namespaces", "--all", "-q").output().trim()).isEqualTo(RELEASE);
+
     Command.Result uninstalled = helm("uninstall", RELEASE, "--namespace", NAMESPACE, "--wait");
     assertThat(uninstalled.exitCode()).as(uninstalled.output()).isZero();
     assertThat(cp.kubectl("get", "clusterrole/" + NAME).exitCode()).isNotZero();
     assertThat(cp.kubectl("-n", NAMESPACE, "get", "deployment/" + NAME).exitCode()).isNotZero();
     ok(cp.kubectl("get", CRD), "the CRD outlives the release");
+  }
+
+  private static Command.Result install(String namespace) {
+    return helm(
+        "install",
+        RELEASE,
+        Helm.CHART,
+        "--namespace",
+        namespace,
+        "--create-namespace",
+        // The shared plane has the CRD from kubectl apply -f crds/; Helm 4 would apply its copy
+        // with server-side apply and stop at the conflict with kubectl's field manager.
+        "--skip-crds",
+        "--set",
+        "config.clusterId=helm-e2e",
+        "--set",
+        "config.vault.address=https://vault.example.com:8200");
   }
 
   private static Command.Result helm(String... args) {
