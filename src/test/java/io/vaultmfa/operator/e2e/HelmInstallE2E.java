@@ -86,7 +86,7 @@ class HelmInstallE2E {
                 .output()
                 .trim())
         .isEqualTo(NAMESPACE);
-    assertThat(helm("list", "--all-namespaces", "--all", "-q").output().trim()).isEqualTo(RELEASE);
+    assertThat(helm("list", "--all-namespaces", "-q").output().trim()).isEqualTo(RELEASE);
 
     Command.Result uninstalled = helm("uninstall", RELEASE, "--namespace", NAMESPACE, "--wait");
     assertThat(uninstalled.exitCode()).as(uninstalled.output()).isZero();
