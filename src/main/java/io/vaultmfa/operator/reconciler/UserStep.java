@@ -142,6 +142,13 @@ final class UserStep {
         }
       } else {
         user = found.get();
+        if (!wasThere && !d.ownership().owns(user.tags())) {
+          run.events()
+              .normal(
+                  run.binding(),
+                  EventReason.UserAdopted,
+                  "Adopted IAM user " + user.arn() + "; it is kept when the binding is deleted");
+        }
       }
       run.status().setAccountId(run.iam().accountId());
       run.status().setUserArn(user.arn());

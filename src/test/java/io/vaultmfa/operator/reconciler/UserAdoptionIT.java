@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Event;
 import io.vaultmfa.operator.api.AwsMfaBinding;
 import io.vaultmfa.operator.testing.WithOperator;
 import java.time.Duration;
@@ -54,6 +55,15 @@ class UserAdoptionIT extends WithOperator {
         .get()
         .extracting(Condition::getReason)
         .isEqualTo("UserAdopted");
+    await().atMost(Duration.ofSeconds(10)).until(() -> !events("adopt-b", "UserAdopted").isEmpty());
+    assertThat(events("adopt-b", "UserAdopted"))
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.getType()).isEqualTo("Normal");
+              assertThat(e.getMessage()).contains(":user/adopt-existing").contains("kept");
+            });
+    assertThat(events("adopt-b", "UserCreated")).isEmpty();
     String serial = ready.getStatus().getSerialNumber();
     assertThat(enabledSerials("adopt-existing")).containsExactly(serial);
 
@@ -124,5 +134,9 @@ class UserAdoptionIT extends WithOperator {
     return h.iam.listAttachedUserPolicies(r -> r.userName(user)).attachedPolicies().stream()
         .map(AttachedPolicy::policyArn)
         .toList();
+  }
+
+  private static List<Event> events(String ns, String reason) {
+    return h.events(ns).stream().filter(e -> reason.equals(e.getReason())).toList();
   }
 }
