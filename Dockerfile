@@ -18,6 +18,6 @@ COPY target/vault-mfa-operator-${VERSION}.jar vault-mfa-operator.jar
 
 # The uid and gid deploy/deployment.yaml runs as; no home directory, no shell login.
 USER 65532:65532
-ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp"
+ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=50 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp"
 EXPOSE 8080
 ENTRYPOINT ["java", "-jar", "/opt/vault-mfa-operator/vault-mfa-operator.jar"]

@@ -4,7 +4,7 @@
 # starts OpenBao, moto and a real Kubernetes control plane on loopback, runs the operator, prints
 # the tables and writes target/bench/results.json. Not part of scripts/test.sh.
 #
-#   scripts/bench.sh                 # everything: about 40 minutes on 2 cores
+#   scripts/bench.sh                 # everything: about half an hour on 2 idle cores
 #   scripts/bench.sh --quick         # small sizes, to see that it works (a few minutes)
 #   scripts/bench.sh --help          # the options (sizes, concurrency, rate, parts, --jfr)
 #   BENCH_JVM_ARGS=-XX:StartFlightRecording=filename=target/bench/bench.jfr scripts/bench.sh ...

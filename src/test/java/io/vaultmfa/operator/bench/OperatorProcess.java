@@ -24,14 +24,14 @@ import java.util.regex.Pattern;
  * io.vaultmfa.operator.Main} with a configuration file and environment variables (leader election
  * on, as in {@code deploy/}), so that its resident memory is the operator's alone. JVM options as
  * in {@code deploy/deployment.yaml}: a 512 MiB memory limit ({@code -XX:MaxRAM}, which the JVM
- * otherwise reads from the container's cgroup), {@code -XX:MaxRAMPercentage=75}, and the collector
+ * otherwise reads from the container's cgroup), {@code -XX:MaxRAMPercentage=50}, and the collector
  * the JVM picks by itself in such a container (Serial, below 1792 MiB of memory), which it would
  * not pick on this larger machine.
  */
-final class OperatorProcess implements AutoCloseable {
+public final class OperatorProcess implements AutoCloseable {
 
-  static final List<String> JVM_OPTIONS =
-      List.of("-XX:MaxRAM=512m", "-XX:MaxRAMPercentage=75", "-XX:+UseSerialGC");
+  public static final List<String> JVM_OPTIONS =
+      List.of("-XX:MaxRAM=512m", "-XX:MaxRAMPercentage=50", "-XX:+UseSerialGC");
   private static final Pattern HEAP_LINE =
       Pattern.compile("(?m)^\\s*(\\S.*?(?:heap|generation)) +total (\\d+)K, used (\\d+)K");
 

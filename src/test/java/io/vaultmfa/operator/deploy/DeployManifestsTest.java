@@ -155,6 +155,30 @@ class DeployManifestsTest {
   }
 
   @Test
+  void theImageTheDeploymentAndTheBenchmarkGiveTheHeapTheSameShareOfTheMemoryLimit()
+      throws Exception {
+    var c = only(Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0);
+    String options =
+        c.getEnv().stream()
+            .filter(e -> e.getName().equals("JAVA_TOOL_OPTIONS"))
+            .findFirst()
+            .orElseThrow()
+            .getValue();
+    String dockerfile =
+        Files.readString(Path.of(System.getProperty("basedir", ".")).resolve("Dockerfile"));
+    assertThat(dockerfile).contains("ENV JAVA_TOOL_OPTIONS=\"" + options + "\"");
+    String share =
+        java.util.Arrays.stream(options.split(" "))
+            .filter(o -> o.startsWith("-XX:MaxRAMPercentage="))
+            .findFirst()
+            .orElseThrow();
+    // The memory figures of README's "Benchmark" are taken with these options and this limit.
+    assertThat(io.vaultmfa.operator.bench.OperatorProcess.JVM_OPTIONS)
+        .contains(share)
+        .contains("-XX:MaxRAM=" + c.getResources().getLimits().get("memory").getAmount() + "m");
+  }
+
+  @Test
   void theConfigMapsSettingsAreKeysTheOperatorKnows(@TempDir Path dir) throws Exception {
     var cm = only(io.fabric8.kubernetes.api.model.ConfigMap.class);
     Path file = dir.resolve("operator.yaml");
