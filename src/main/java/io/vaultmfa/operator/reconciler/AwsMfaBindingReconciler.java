@@ -244,11 +244,57 @@ public class AwsMfaBindingReconciler implements Reconciler<AwsMfaBinding>, Clean
           "{}: spec is invalid and nothing was created outside; removing the finalizer", run.ref());
       return DeleteControl.defaultDelete();
     }
-    cleanup.run(run);
+    try {
+      cleanup.run(run);
+    } catch (OutsideCallException e) {
+      reportDeletionFailing(context, binding, e);
+      throw e;
+    }
     metrics.deleted(binding);
     deviceStep.forget(binding.getMetadata().getUid());
     userStep.forget(binding.getMetadata().getUid());
     return DeleteControl.defaultDelete();
+  }
+
+  /**
+   * Says on the binding that its deletion is stuck, once: Ready turns False with reason Deleting
+   * and the first failure. Later failures are CleanupFailed Events only, so that a changing error
+   * text cannot turn status writes into events that start the cleanup again ahead of its backoff.
+   */
+  private void reportDeletionFailing(
+      Context<AwsMfaBinding> context, AwsMfaBinding binding, OutsideCallException e) {
+    boolean said =
+        binding.getStatus() != null
+            && binding
+                .getStatus()
+                .condition(ConditionType.Ready)
+                .filter(c -> Reason.Deleting.name().equals(c.getReason()))
+                .isPresent();
+    if (said) {
+      return;
+    }
+    String message =
+        "deletion failed and is retried with backoff (latest failures in CleanupFailed Events): "
+            + e.getMessage();
+    try {
+      context
+          .getClient()
+          .resources(AwsMfaBinding.class)
+          .inNamespace(binding.getMetadata().getNamespace())
+          .withName(binding.getMetadata().getName())
+          .editStatus(
+              current -> {
+                if (current.getStatus() == null) {
+                  current.setStatus(new AwsMfaBindingStatus());
+                }
+                new Conditions(current.getStatus(), current.getMetadata().getGeneration(), clock)
+                    .failed(ConditionType.Ready, Reason.Deleting, message);
+                return current;
+              });
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException k) {
+      // Gone already, or the API server is away: the Event and the retry still happen.
+      LOG.debug("could not write the Deleting condition", k);
+    }
   }
 
   /**

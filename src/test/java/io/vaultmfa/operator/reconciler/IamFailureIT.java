@@ -239,6 +239,10 @@ class IamFailureIT extends WithOperator {
     assertThat(h.get("iam-delconf", "b"))
         .as("binding kept while its user cannot be deleted")
         .isNotNull();
+    Condition ready = h.condition("iam-delconf", "b", "Ready").orElseThrow();
+    assertThat(ready.getStatus()).isEqualTo("False");
+    assertThat(ready.getReason()).isEqualTo("Deleting");
+    assertThat(ready.getMessage()).contains("retried").contains("DeleteConflict");
 
     Map<String, Long> before = outsideCalls(h);
     h.iam.deleteUserPolicy(r -> r.userName(user).policyName("by-hand"));
