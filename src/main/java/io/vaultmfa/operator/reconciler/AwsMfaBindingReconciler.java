@@ -257,24 +257,28 @@ public class AwsMfaBindingReconciler implements Reconciler<AwsMfaBinding>, Clean
   }
 
   /**
-   * Says on the binding that its deletion is stuck, once: Ready turns False with reason Deleting
-   * and the first failure. Later failures are CleanupFailed Events only, so that a changing error
-   * text cannot turn status writes into events that start the cleanup again ahead of its backoff.
+   * Says on the binding that its deletion is stuck: Ready turns False with reason Deleting and the
+   * failure. The condition is written again only when the failing operation or its error code
+   * changes (not for a new request id in the same error), because each status write is an event
+   * that starts the cleanup once more ahead of its backoff; the latest failure of each attempt is a
+   * CleanupFailed Event.
    */
   private void reportDeletionFailing(
       Context<AwsMfaBinding> context, AwsMfaBinding binding, OutsideCallException e) {
+    String cause = "cannot " + e.operation() + (e.code().isBlank() ? "" : ": " + e.code());
     boolean said =
         binding.getStatus() != null
             && binding
                 .getStatus()
                 .condition(ConditionType.Ready)
                 .filter(c -> Reason.Deleting.name().equals(c.getReason()))
+                .filter(c -> c.getMessage() != null && c.getMessage().contains(cause))
                 .isPresent();
     if (said) {
       return;
     }
     String message =
-        "deletion failed and is retried with backoff (latest failures in CleanupFailed Events): "
+        "deletion failed and is retried with backoff (each failure is a CleanupFailed Event): "
             + e.getMessage();
     try {
       context
@@ -291,8 +295,9 @@ public class AwsMfaBindingReconciler implements Reconciler<AwsMfaBinding>, Clean
                     .failed(ConditionType.Ready, Reason.Deleting, message);
                 return current;
               });
-    } catch (io.fabric8.kubernetes.client.KubernetesClientException k) {
-      // Gone already, or the API server is away: the Event and the retry still happen.
+    } catch (RuntimeException k) {
+      // Gone already, or the API server is away: the Event and the retry still happen, and the
+      // cleanup's own failure is what JOSDK sees.
       LOG.debug("could not write the Deleting condition", k);
     }
   }
