@@ -1,8 +1,9 @@
 {{/*
 The release's full name: the release name when it already holds the chart's name (the usual
 "helm install vault-mfa-operator ..."), else "<release>-vault-mfa-operator". Cut to 47
-characters, so that the longest name made from it (<fullname>-leader-election) stays within the 63
-of a label value and of a Service name.
+characters, so that every name made from it, up to <fullname>-leader-election, stays within 63
+(which a Service name, <fullname>-metrics, must; the others are kept to it alike). Two release
+names alike in their first 47 characters would get the same names: Helm refuses the second.
 */}}
 {{- define "vault-mfa-operator.fullname" -}}
 {{- if contains .Chart.Name .Release.Name -}}
@@ -48,10 +49,10 @@ Environment variables the chart sets itself: a value in env of the same name wou
 or lose depending on the order, so the chart refuses it and names the value to use instead.
 */}}
 {{- define "vault-mfa-operator.checkEnv" -}}
-{{- $reserved := dict "VAULTMFA_CONFIG" "config" "VAULTMFA_LEADER_ELECTION" "replicaCount (leader election is always on)" "POD_NAMESPACE" "the release namespace" "JAVA_TOOL_OPTIONS" "javaToolOptions" -}}
+{{- $reserved := dict "VAULTMFA_CONFIG" "config" "VAULTMFA_LEADER_ELECTION" "replicaCount (leader election is always on)" "VAULTMFA_LEASE_NAMESPACE" "the release namespace (the Lease's Role is there)" "VAULTMFA_METRICS_PORT" "config.metrics.port (the probes and the Service use it)" "POD_NAMESPACE" "the release namespace" "JAVA_TOOL_OPTIONS" "javaToolOptions" -}}
 {{- range .Values.env -}}
 {{- if hasKey $reserved (toString .name) -}}
-{{- fail (printf "env: %s is set by the chart; use %s instead" .name (get $reserved (toString .name))) -}}
+{{- fail (printf "env: %s is reserved by the chart; use %s instead" .name (get $reserved (toString .name))) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}

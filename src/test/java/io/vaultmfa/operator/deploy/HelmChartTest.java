@@ -193,20 +193,33 @@ class HelmChartTest {
     assertThat(meta.at("/annotations").path("checksum/config").asText()).hasSize(64);
     assertThat(meta.at("/annotations").path("example.com/owner").asText()).isEqualTo("platform");
 
-    Command.Result r =
-        Helm.run(
-            args(
-                "template",
-                "vault-mfa-operator",
-                Helm.CHART,
-                "--set",
-                "env[0].name=JAVA_TOOL_OPTIONS",
-                "--set",
-                "env[0].value=-Xmx1g"));
-    assertThat(r.exitCode()).isNotZero();
-    assertThat(r.output())
-        .contains("env: JAVA_TOOL_OPTIONS is set by the chart")
-        .contains("javaToolOptions");
+    Map<String, String> reserved =
+        Map.of(
+            "JAVA_TOOL_OPTIONS", "javaToolOptions",
+            "VAULTMFA_METRICS_PORT", "config.metrics.port",
+            "VAULTMFA_LEASE_NAMESPACE", "release namespace");
+    reserved.forEach(
+        (name, instead) -> {
+          Command.Result r =
+              Helm.run(
+                  args(
+                      "template",
+                      "vault-mfa-operator",
+                      Helm.CHART,
+                      "--set",
+                      "env[0].name=" + name,
+                      "--set",
+                      "env[0].value=1"));
+          assertThat(r.exitCode()).as(name).isNotZero();
+          assertThat(r.output())
+              .contains("env: " + name + " is reserved by the chart")
+              .contains(instead);
+        });
+
+    Command.Result number =
+        Helm.run(args("template", "vault-mfa-operator", Helm.CHART, "--set", "podLabels.tier=1"));
+    assertThat(number.exitCode()).isNotZero();
+    assertThat(number.output()).contains("/podLabels/tier");
   }
 
   @Test
