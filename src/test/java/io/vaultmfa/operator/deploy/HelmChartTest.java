@@ -65,8 +65,7 @@ class HelmChartTest {
 
   @Test
   void aTypoInAValueIsRefusedRatherThanIgnored() {
-    Command.Result r =
-        Helm.run(args("template", "vault-mfa-operator", Helm.CHART, "--set", "replicas=3"));
+    Command.Result r = templateSetting("replicas=3");
     assertThat(r.exitCode()).isNotZero();
     assertThat(r.output()).contains("replicas");
   }
@@ -146,8 +145,7 @@ class HelmChartTest {
             "config.vault.token=hvs.secret", "token");
     cases.forEach(
         (set, named) -> {
-          Command.Result r =
-              Helm.run(args("template", "vault-mfa-operator", Helm.CHART, "--set", set));
+          Command.Result r = templateSetting(set);
           assertThat(r.exitCode()).as("%s: %s", set, r.output()).isNotZero();
           assertThat(r.output()).as(set).contains(named);
         });
@@ -200,24 +198,14 @@ class HelmChartTest {
             "VAULTMFA_LEASE_NAMESPACE", "release namespace");
     reserved.forEach(
         (name, instead) -> {
-          Command.Result r =
-              Helm.run(
-                  args(
-                      "template",
-                      "vault-mfa-operator",
-                      Helm.CHART,
-                      "--set",
-                      "env[0].name=" + name,
-                      "--set",
-                      "env[0].value=1"));
+          Command.Result r = templateSetting("env[0].name=" + name, "env[0].value=1");
           assertThat(r.exitCode()).as(name).isNotZero();
           assertThat(r.output())
               .contains("env: " + name + " is reserved by the chart")
               .contains(instead);
         });
 
-    Command.Result number =
-        Helm.run(args("template", "vault-mfa-operator", Helm.CHART, "--set", "podLabels.tier=1"));
+    Command.Result number = templateSetting("podLabels.tier=1");
     assertThat(number.exitCode()).isNotZero();
     assertThat(number.output()).contains("/podLabels/tier");
   }
@@ -308,6 +296,17 @@ class HelmChartTest {
     List<String> all = new ArrayList<>(List.of(parts));
     all.addAll(Helm.REQUIRED);
     return all;
+  }
+
+  /** {@code helm template vault-mfa-operator} with the required settings and {@code --set}s. */
+  private static Command.Result templateSetting(String... sets) {
+    List<String> a = new ArrayList<>(List.of("template", "vault-mfa-operator", Helm.CHART));
+    for (String s : sets) {
+      a.add("--set");
+      a.add(s);
+    }
+    a.addAll(Helm.REQUIRED);
+    return Helm.run(a);
   }
 
   /** {@code helm template} with the two required settings given as {@code --set}. */
