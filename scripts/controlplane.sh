@@ -69,7 +69,7 @@ cmd_build() {
   local go started elapsed tmp ldflags pkg
   go="$(go_binary)"
   echo "building kube-apiserver and kube-controller-manager ${k8s_version} with $("${go}" version)"
-  echo "into ${bin}; the first build downloads ~140 modules (~500 MB) and compiles for ~5 minutes on 2 cores ..."
+  echo "into ${bin}; the first build on a machine downloads ~140 modules (~500 MB) and compiles for ~5 minutes on 2 cores; later ones, fresh clones too, reuse Go's caches and take seconds ..."
   started=$(date +%s)
   tmp="${bin}.tmp.$$"
   rm -rf "${tmp}"

@@ -144,7 +144,8 @@ public final class LocalStack implements AutoCloseable {
 
   private void run(boolean once) {
     OUT.println("vault-mfa-operator local stack");
-    OUT.println("  OpenBao, moto (as IAM) and kube-apiserver on loopback; state is lost on stop.");
+    OUT.println(
+        "  OpenBao, moto (as IAM and STS) and kube-apiserver on loopback; state is lost on stop.");
     OUT.println();
     up();
     AwsMfaBinding ready = applySampleAndAwaitReady();
