@@ -143,11 +143,7 @@ final class UserStep {
       } else {
         user = found.get();
         if (!wasThere && !d.ownership().owns(user.tags())) {
-          run.events()
-              .normal(
-                  run.binding(),
-                  EventReason.UserAdopted,
-                  "Adopted IAM user " + user.arn() + "; it is kept when the binding is deleted");
+          run.events().normal(run.binding(), EventReason.UserAdopted, adopted(user));
         }
       }
       run.status().setAccountId(run.iam().accountId());
@@ -159,11 +155,13 @@ final class UserStep {
     boolean created = d.ownership().owns(user.tags());
     Reason reason = created ? Reason.UserCreated : Reason.UserAdopted;
     String message =
-        created
-            ? "IAM user " + user.arn() + " created by this binding"
-            : "IAM user " + user.arn() + " adopted; it is kept when the binding is deleted";
+        created ? "IAM user " + user.arn() + " created by this binding" : adopted(user);
     run.conditions().ok(ConditionType.UserReady, reason, message);
     return Optional.of(user);
+  }
+
+  private static String adopted(IamUser user) {
+    return "IAM user " + user.arn() + " adopted; it is kept when the binding is deleted";
   }
 
   /**
