@@ -136,6 +136,7 @@ class HelmChartTest {
     Map<String, String> cases =
         Map.of(
             "config.vault.adress=https://vault.example.com", "adress",
+            "config.clusterID=prod-eu-1", "clusterID",
             "config.metrics.port=0", "/config/metrics/port",
             "config.logging.format=xml", "/config/logging/format",
             "config.vault.auth=approle", "/config/vault/auth",
